@@ -1,0 +1,341 @@
+/**
+ * The MailStore contract. Protocol code (smtp, imap, engine) talks only to this interface;
+ * `embedded` (SQLite + files) implements it today, a MongoDB implementation can follow.
+ * Nothing here is SQL- or MongoDB-specific: ids are strings, times are Dates, atomic
+ * multi-record changes go through `commit()` with idempotency keys.
+ */
+import type { Readable, Writable } from 'node:stream';
+import type { EventEmitter } from 'node:events';
+import type { EvidenceType } from '../evidence/model';
+import type { EventName } from '../evidence/reasons';
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
+export type JsonObject = { [k: string]: JsonValue };
+
+// ---------------------------------------------------------------- blobs
+
+/** Exact message bytes, content-addressed by SHA-256 (hex). */
+export interface BlobRef {
+  hash: string;
+  size: number;
+}
+
+export interface ByteRange {
+  /** First byte, inclusive. */
+  start?: number;
+  /** Last byte, exclusive. */
+  end?: number;
+}
+
+/** Bytes written and fsynced, not yet part of the store (can still be discarded). */
+export interface PendingBlob extends BlobRef {
+  createReadStream(range?: ByteRange): Readable;
+  read(range?: ByteRange): Promise<Buffer>;
+  /** Makes the bytes a durable, content-addressed blob (idempotent if it already exists). */
+  commit(): Promise<BlobRef>;
+  discard(): Promise<void>;
+}
+
+/** A Writable that hashes and stores what is piped into it; `pending` resolves after fsync. */
+export interface BlobWriter extends Writable {
+  readonly pending: Promise<PendingBlob>;
+}
+
+export interface BlobStore {
+  createWriter(): BlobWriter;
+  /** Durable put of a buffer (fsynced before resolving). */
+  put(data: Buffer): Promise<BlobRef>;
+  read(hash: string, range?: ByteRange): Promise<Buffer>;
+  createReadStream(hash: string, range?: ByteRange): Readable;
+  exists(hash: string): Promise<boolean>;
+}
+
+// ---------------------------------------------------------------- accounts
+
+export type AccountType = 'person' | 'entity';
+export type AccountState = 'pending' | 'active' | 'closed';
+
+export interface AccountRecord {
+  id: string;
+  /** Lower-case KEP address. */
+  address: string;
+  type: AccountType;
+  /** TC kimlik no (person) or MERSIS/VKN (entity) that user certificates must carry. */
+  nationalId?: string;
+  displayName?: string;
+  /** Opaque KDF string made by the accounts module. */
+  passwordHash: string;
+  receiveOnly: boolean;
+  quotaBytes: number;
+  state: AccountState;
+  createdAt: Date;
+}
+
+export interface NewAccount {
+  address: string;
+  type: AccountType;
+  nationalId?: string;
+  displayName?: string;
+  passwordHash: string;
+  receiveOnly: boolean;
+  quotaBytes: number;
+  state: AccountState;
+}
+
+/** The folders every account has (interface.md "Mailboxes"). */
+export const DEFAULT_MAILBOXES: ReadonlyArray<{ path: string; specialUse?: string }> = [
+  { path: 'INBOX' },
+  { path: 'Sent', specialUse: '\\Sent' },
+  { path: 'Drafts', specialUse: '\\Drafts' },
+  { path: 'Trash', specialUse: '\\Trash' },
+  { path: 'Delil' },
+];
+
+export interface AccountRepo {
+  /** Creates the account and its default mailboxes atomically; ConflictError if the address was ever issued. */
+  create(input: NewAccount): Promise<AccountRecord>;
+  getById(id: string): Promise<AccountRecord | undefined>;
+  getByAddress(address: string): Promise<AccountRecord | undefined>;
+  list(): Promise<AccountRecord[]>;
+  /** Bytes of all messages stored in the account's mailboxes. */
+  usage(accountId: string): Promise<number>;
+}
+
+// ---------------------------------------------------------------- submissions
+
+export type IletiTip = 'standart' | 'eYazisma' | 'eTebligat';
+
+/** An accepted original message: the subject of every evidence about it. */
+export interface SubmissionRecord {
+  /** Provider message id, bare (e.g. `K01JD...`); Message-ID form is `<id@domain>`. */
+  id: string;
+  accountId: string;
+  sender: string;
+  /** Operator login when an authorised operator sent for an entity account. */
+  operator?: string;
+  /** Recipients in order; evidence recipient indexes are 1-based into this list. */
+  recipients: string[];
+  blob: BlobRef;
+  subject: string;
+  uaMessageId?: string;
+  iletiTip: IletiTip;
+  iletiId?: string;
+  submittedAt: Date;
+  /** DER of the certificate that signed the original (for the evidence SenderDetails). */
+  signerCertificateDer?: Buffer;
+}
+
+export interface SubmissionRepo {
+  get(id: string): Promise<SubmissionRecord | undefined>;
+  listByAccount(accountId: string, limit?: number): Promise<SubmissionRecord[]>;
+}
+
+// ---------------------------------------------------------------- evidence archive
+
+/** Index row of an archived evidence (append-only; never updated or deleted). */
+export interface EvidenceRecord {
+  /** EvidenceIdentifier (also the archive key). */
+  id: string;
+  type: EvidenceType;
+  event: EventName;
+  /** Provider message id (bare) the evidence is about; absent for envelope-stage rejections. */
+  messageId?: string;
+  /** 1-based recipient index for per-recipient evidence. */
+  recipientIndex?: number;
+  reasonCode?: number;
+  /** Sender account the evidence is delivered to (its Delil). */
+  accountId?: string;
+  eventTime: Date;
+  createdAt: Date;
+  /** SHA-256 (hex) of the signed XML bytes. */
+  xmlHash: string;
+}
+
+export interface NewEvidence {
+  record: Omit<EvidenceRecord, 'createdAt' | 'xmlHash'>;
+  /** The signed, time-stamped evidence XML, exactly as issued. */
+  xml: Buffer;
+  /**
+   * Idempotency key: when an evidence with this key exists the op is a no-op and the result
+   * names the existing one. E.g. `delivery:<msgId>:<rcptIdx>`.
+   */
+  uniqueKey?: string;
+}
+
+export interface EvidenceArchive {
+  get(id: string): Promise<{ record: EvidenceRecord; xml: Buffer } | undefined>;
+  getByKey(uniqueKey: string): Promise<EvidenceRecord | undefined>;
+  /** Newest first. */
+  list(filter?: { messageId?: string; accountId?: string; limit?: number }): Promise<EvidenceRecord[]>;
+}
+
+// ---------------------------------------------------------------- messages & mailboxes
+
+/** Why a message is in a mailbox; decides whether reading it yields evidence. */
+export type MessageKind = 'dispatch' | 'receipt' | 'sent' | 'appended';
+
+export interface NewMessage {
+  accountId: string;
+  /** Mailbox path, e.g. `INBOX`, `Sent`, `Delil`. */
+  mailboxPath: string;
+  blob: BlobRef;
+  kind: MessageKind;
+  flags?: string[];
+  internalDate?: Date;
+  /** For `dispatch`: the provider message id and this recipient's 1-based index (retrieval evidence). */
+  providerMessageId?: string;
+  recipientIndex?: number;
+  /** For `receipt`: the evidence it renders. */
+  evidenceId?: string;
+  /** Idempotency key: appending again with the same key is a no-op returning the first message. */
+  dedupeKey?: string;
+}
+
+export interface Mailbox {
+  id: string;
+  accountId: string;
+  path: string;
+  specialUse?: string;
+  subscribed: boolean;
+  uidValidity: number;
+  uidNext: number;
+  /** Highest modseq in the mailbox. */
+  modifyIndex: number;
+}
+
+export interface MessageRecord {
+  id: string;
+  mailboxId: string;
+  accountId: string;
+  uid: number;
+  modseq: number;
+  flags: string[];
+  internalDate: Date;
+  size: number;
+  blobHash: string;
+  kind: MessageKind;
+  providerMessageId?: string;
+  recipientIndex?: number;
+  evidenceId?: string;
+  /** Cached parse results for IMAP (bodystructure, envelope, ...), opaque to the store. */
+  meta?: JsonObject;
+}
+
+/** A change journal entry per mailbox, so every session (and node) catches up by modseq. */
+export interface JournalEntry {
+  id: string;
+  mailboxId: string;
+  modseq: number;
+  command: 'EXISTS' | 'EXPUNGE' | 'FETCH';
+  uid: number;
+  messageId?: string;
+  flags?: string[];
+}
+
+export interface MailboxRepo {
+  list(accountId: string): Promise<Mailbox[]>;
+  get(accountId: string, path: string): Promise<Mailbox | undefined>;
+  getById(id: string): Promise<Mailbox | undefined>;
+  create(accountId: string, path: string, specialUse?: string): Promise<Mailbox>;
+  rename(accountId: string, path: string, newPath: string): Promise<void>;
+  delete(accountId: string, path: string): Promise<void>;
+  setSubscribed(accountId: string, path: string, subscribed: boolean): Promise<void>;
+}
+
+export interface MessageRepo {
+  /** Messages of a mailbox ordered by uid; optional uid filter. */
+  list(mailboxId: string, uids?: number[]): Promise<MessageRecord[]>;
+  get(id: string): Promise<MessageRecord | undefined>;
+  setMeta(id: string, meta: JsonObject): Promise<void>;
+  /** Appends outside a commit (IMAP APPEND); returns the stored record. */
+  append(message: NewMessage): Promise<MessageRecord>;
+  updateFlags(
+    mailboxId: string,
+    uids: number[],
+    action: 'set' | 'add' | 'remove',
+    flags: string[],
+    unchangedSince?: number,
+  ): Promise<{ updated: MessageRecord[]; modified: number[] }>;
+  /** Removes \Deleted messages (or only `uids` among them); returns the expunged uids. Evidence is untouched. */
+  expunge(mailboxId: string, uids?: number[]): Promise<number[]>;
+  copy(mailboxId: string, uids: number[], targetMailboxId: string): Promise<{ sourceUids: number[]; destinationUids: number[] }>;
+  move(mailboxId: string, uids: number[], targetMailboxId: string): Promise<{ sourceUids: number[]; destinationUids: number[] }>;
+  journal(mailboxId: string, sinceModseq: number): Promise<JournalEntry[]>;
+}
+
+// ---------------------------------------------------------------- durable jobs
+
+export interface NewJob {
+  kind: string;
+  payload: JsonObject;
+  /** Idempotency key: a job with this key (pending or done) makes the enqueue a no-op. */
+  uniqueKey?: string;
+  runAt?: Date;
+}
+
+export interface ClaimedJob {
+  id: string;
+  kind: string;
+  payload: JsonObject;
+  /** Attempts made before this one. */
+  attempts: number;
+  /** Proof of the lease; completing with a lost lease fails the commit. */
+  leaseToken: string;
+}
+
+export interface JobQueue {
+  /** Claims due jobs with a lease; expired leases are claimable again (crash recovery). */
+  claim(options: { limit: number; leaseMs: number; kinds?: string[] }): Promise<ClaimedJob[]>;
+  /** Releases the lease and schedules another attempt. */
+  retry(job: ClaimedJob, error: string, runAt: Date): Promise<void>;
+  /** Jobs not yet done (for drain, status and tests). */
+  pendingCount(kinds?: string[]): Promise<number>;
+  /** Next due time of a pending job, if any (lets workers sleep precisely). */
+  nextRunAt(): Promise<Date | undefined>;
+}
+
+// ---------------------------------------------------------------- atomic unit of work
+
+export type StoreOp =
+  | { op: 'putSubmission'; submission: SubmissionRecord }
+  | { op: 'appendMessage'; message: NewMessage }
+  | { op: 'putEvidence'; evidence: NewEvidence }
+  | { op: 'enqueueJob'; job: NewJob }
+  | { op: 'completeJob'; job: ClaimedJob };
+
+export type StoreOpResult =
+  | { op: 'putSubmission' }
+  | { op: 'appendMessage'; created: boolean; message: MessageRecord }
+  | { op: 'putEvidence'; created: boolean; record: EvidenceRecord }
+  | { op: 'enqueueJob'; created: boolean; jobId: string }
+  | { op: 'completeJob' };
+
+/** Emitted on `MailStore.events` after a commit/append/flag change/expunge. */
+export interface MailboxChangeEvent {
+  accountId: string;
+  mailboxId: string;
+}
+
+export interface IntegrityReport {
+  ok: boolean;
+  problems: string[];
+}
+
+export interface MailStore {
+  readonly blobs: BlobStore;
+  readonly accounts: AccountRepo;
+  readonly mailboxes: MailboxRepo;
+  readonly messages: MessageRepo;
+  readonly submissions: SubmissionRepo;
+  readonly evidence: EvidenceArchive;
+  readonly jobs: JobQueue;
+  /** 'mailbox-change' (MailboxChangeEvent), 'jobs' (new work enqueued). */
+  readonly events: EventEmitter;
+  /**
+   * Applies all ops atomically and durably (fsync) or none. Idempotency keys make replays
+   * after a crash safe. Referenced blobs and evidence XML are durable before the commit.
+   */
+  commit(ops: StoreOp[]): Promise<StoreOpResult[]>;
+  integrityCheck(): Promise<IntegrityReport>;
+  close(): Promise<void>;
+}
