@@ -91,9 +91,21 @@ export const DEFAULT_MAILBOXES: ReadonlyArray<{ path: string; specialUse?: strin
   { path: 'Delil' },
 ];
 
+/** Fields of an account that may change after creation (the address never does). */
+export interface AccountChanges {
+  state?: AccountState;
+  quotaBytes?: number;
+  passwordHash?: string;
+  displayName?: string;
+  nationalId?: string;
+  receiveOnly?: boolean;
+}
+
 export interface AccountRepo {
   /** Creates the account and its default mailboxes atomically; ConflictError if the address was ever issued. */
   create(input: NewAccount): Promise<AccountRecord>;
+  /** Applies `changes` (lifecycle state, quota, password, ...); NotFoundError for an unknown id. */
+  update(id: string, changes: AccountChanges): Promise<AccountRecord>;
   getById(id: string): Promise<AccountRecord | undefined>;
   getByAddress(address: string): Promise<AccountRecord | undefined>;
   list(): Promise<AccountRecord[]>;
@@ -249,6 +261,10 @@ export interface MessageRepo {
   setMeta(id: string, meta: JsonObject): Promise<void>;
   /** Appends outside a commit (IMAP APPEND); returns the stored record. */
   append(message: NewMessage): Promise<MessageRecord>;
+  /**
+   * `updated`: the messages whose flags changed (with their new modseq); `modified`: uids left
+   * unchanged because their modseq is above `unchangedSince` (CONDSTORE).
+   */
   updateFlags(
     mailboxId: string,
     uids: number[],
@@ -337,5 +353,10 @@ export interface MailStore {
    */
   commit(ops: StoreOp[]): Promise<StoreOpResult[]>;
   integrityCheck(): Promise<IntegrityReport>;
+  /**
+   * Removes blob files no message or submission references any more and that nobody has
+   * stored for at least `olderThanMs` (default one hour, which protects blobs in flight).
+   */
+  sweepBlobs(options?: { olderThanMs?: number }): Promise<{ removed: number; bytes: number }>;
   close(): Promise<void>;
 }

@@ -1,0 +1,63 @@
+/** Where blob files live and how a fsynced temp file becomes one (register, link, fsync dir). */
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import type { BlobRef } from '../types';
+import { InvalidStoreInput } from '../errors';
+import type { StoreContext } from './context';
+import { ensureDirDurable, fsyncDir, isErrno, removeIfExists } from './files';
+
+const HASH = /^[0-9a-f]{64}$/;
+
+export function isBlobHash(s: string): boolean {
+  return HASH.test(s);
+}
+
+export function assertBlobHash(hash: string): void {
+  if (!isBlobHash(hash)) throw new InvalidStoreInput(`invalid blob hash ${JSON.stringify(hash)}`);
+}
+
+export function blobDir(blobsDir: string, hash: string): string {
+  return join(blobsDir, hash.slice(0, 2));
+}
+
+export function blobPath(blobsDir: string, hash: string): string {
+  return join(blobDir(blobsDir, hash), hash);
+}
+
+/** Records the blob in the index, or refreshes touched_at so a concurrent sweep leaves it alone. */
+export function registerBlob(ctx: StoreContext, ref: BlobRef): void {
+  ctx.db.write(() => {
+    ctx.db.run(
+      `INSERT INTO blobs (hash, size, touched_at) VALUES (?, ?, ?)
+       ON CONFLICT (hash) DO UPDATE SET touched_at = excluded.touched_at`,
+      ref.hash,
+      ref.size,
+      ctx.now().getTime(),
+    );
+  });
+}
+
+/**
+ * Makes a fsynced temp file the blob `ref`. The index row comes first: a crash after it leaves
+ * a row without a file (harmless, nothing references it yet), never an unregistered file.
+ */
+export async function installBlob(ctx: StoreContext, tempPath: string, ref: BlobRef): Promise<void> {
+  registerBlob(ctx, ref);
+  const dir = blobDir(ctx.paths.blobsDir, ref.hash);
+  const target = blobPath(ctx.paths.blobsDir, ref.hash);
+  await ensureDirDurable(dir);
+  try {
+    // link() is an atomic exclusive create of a complete file.
+    await fs.link(tempPath, target);
+  } catch (err) {
+    if (!isErrno(err, 'EEXIST')) throw err;
+    const existing = await fs.stat(target);
+    if (existing.size !== ref.size) {
+      // Same hash, different size: the existing file is damaged; replace it atomically.
+      ctx.logger.warn({ hash: ref.hash, size: existing.size, expected: ref.size }, 'replacing damaged blob file');
+      await fs.rename(tempPath, target);
+    }
+  }
+  await removeIfExists(tempPath);
+  await fsyncDir(dir);
+}

@@ -1,0 +1,130 @@
+/**
+ * Streaming blob writer: hashes while writing to a temp file, fsyncs on finish and hands back
+ * a PendingBlob that can still be committed (made a content-addressed blob) or discarded.
+ */
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import { Writable } from 'node:stream';
+import type { Readable } from 'node:stream';
+import type { BlobRef, BlobWriter, ByteRange, PendingBlob } from '../types';
+import { BlobNotFound, InvalidStoreInput } from '../errors';
+import type { StoreContext } from './context';
+import { blobPath, installBlob } from './blob-files';
+import { fileRangeStream, readFileRange, resolveRange } from './byte-range';
+import { FILE_MODE, removeIfExists, writeAll } from './files';
+import { tempFilePath } from './temp-files';
+
+class PendingBlobFile implements PendingBlob {
+  private state: 'pending' | 'committed' | 'discarded' = 'pending';
+  private committing?: Promise<BlobRef>;
+
+  constructor(
+    private readonly ctx: StoreContext,
+    private readonly tempPath: string,
+    readonly hash: string,
+    readonly size: number,
+  ) {}
+
+  private location(): string {
+    if (this.state === 'discarded') throw new InvalidStoreInput('pending blob was discarded');
+    return this.state === 'committed' ? blobPath(this.ctx.paths.blobsDir, this.hash) : this.tempPath;
+  }
+
+  createReadStream(range?: ByteRange): Readable {
+    return fileRangeStream(this.location(), resolveRange(range), () => new BlobNotFound(this.hash));
+  }
+
+  async read(range?: ByteRange): Promise<Buffer> {
+    return readFileRange(this.location(), resolveRange(range), () => new BlobNotFound(this.hash));
+  }
+
+  commit(): Promise<BlobRef> {
+    if (this.state === 'discarded') return Promise.reject(new InvalidStoreInput('pending blob was discarded'));
+    this.committing ??= installBlob(this.ctx, this.tempPath, { hash: this.hash, size: this.size }).then(
+      () => {
+        this.state = 'committed';
+        return { hash: this.hash, size: this.size };
+      },
+      (err: unknown) => {
+        this.committing = undefined;
+        throw err;
+      },
+    );
+    return this.committing;
+  }
+
+  async discard(): Promise<void> {
+    // A committed blob may already be shared by content; it is the sweep's to remove.
+    if (this.state !== 'pending' || this.committing) return;
+    this.state = 'discarded';
+    await removeIfExists(this.tempPath);
+  }
+}
+
+export class TempBlobWriter extends Writable implements BlobWriter {
+  readonly pending: Promise<PendingBlob>;
+  private resolvePending!: (p: PendingBlob) => void;
+  private rejectPending!: (err: Error) => void;
+  private settled = false;
+  private handle?: fs.FileHandle;
+  private readonly hasher = createHash('sha256');
+  private size = 0;
+  private readonly tempPath: string;
+
+  constructor(private readonly ctx: StoreContext) {
+    super({ highWaterMark: 256 * 1024 });
+    this.tempPath = tempFilePath(ctx.paths.tmpDir, 'blob');
+    this.pending = new Promise<PendingBlob>((resolve, reject) => {
+      this.resolvePending = resolve;
+      this.rejectPending = reject;
+    });
+    // Callers that only watch the stream's 'error' must not see an unhandled rejection.
+    this.pending.catch(() => undefined);
+  }
+
+  override _construct(callback: (error?: Error | null) => void): void {
+    fs.open(this.tempPath, 'wx', FILE_MODE).then(
+      (h) => {
+        this.handle = h;
+        callback();
+      },
+      (err: unknown) => callback(err as Error),
+    );
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    const handle = this.handle;
+    if (!handle) return callback(new Error('blob writer is not open'));
+    this.hasher.update(chunk);
+    this.size += chunk.length;
+    writeAll(handle, chunk).then(() => callback(), (err: unknown) => callback(err as Error));
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    const handle = this.handle;
+    if (!handle) return callback(new Error('blob writer is not open'));
+    handle
+      .sync()
+      .then(() => handle.close())
+      .then(() => {
+        this.handle = undefined;
+        this.settled = true;
+        this.resolvePending(new PendingBlobFile(this.ctx, this.tempPath, this.hasher.digest('hex'), this.size));
+        callback();
+      }, (err: unknown) => callback(err as Error));
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    const handle = this.handle;
+    this.handle = undefined;
+    const cleanup = async (): Promise<void> => {
+      if (handle) await handle.close().catch(() => undefined);
+      if (!this.settled) {
+        this.settled = true;
+        await removeIfExists(this.tempPath).catch(() => undefined);
+        this.rejectPending(error ?? new Error('blob writer closed before the end of the data'));
+      }
+    };
+    cleanup().then(() => callback(error));
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * Integrity check: the database's own check plus every cross-reference between the index
+ * and the files. Other processes may be writing meanwhile, so each file-level finding is
+ * confirmed against the current index before it is reported.
+ */
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import type { IntegrityReport } from '../types';
+import type { StoreContext } from './context';
+import { blobPath, isBlobHash } from './blob-files';
+import { sha256Hex } from './archive-files';
+import { isErrno } from './files';
+import { isStaleTempFile } from './temp-files';
+
+async function listDir(dir: string): Promise<string[]> {
+  try {
+    return await fs.readdir(dir);
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return [];
+    throw err;
+  }
+}
+
+async function fileSize(path: string): Promise<number | undefined> {
+  try {
+    return (await fs.stat(path)).size;
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return undefined;
+    throw err;
+  }
+}
+
+function checkDatabase(ctx: StoreContext, problems: string[]): void {
+  const raw = ctx.db.raw;
+  for (const row of raw.pragma('integrity_check') as { integrity_check: string }[]) {
+    if (row.integrity_check !== 'ok') problems.push(`database: ${row.integrity_check}`);
+  }
+  for (const row of raw.pragma('foreign_key_check') as { table: string; rowid: number; parent: string }[]) {
+    problems.push(`database: ${row.table} row ${row.rowid} refers to a missing ${row.parent}`);
+  }
+}
+
+function checkCounters(ctx: StoreContext, problems: string[]): void {
+  const { db } = ctx;
+  db.read(() => {
+    for (const r of db.all<{ address: string; used_bytes: number; actual: number }>(
+      `SELECT a.address, a.used_bytes, coalesce((SELECT sum(size) FROM messages m WHERE m.account_id = a.id), 0) AS actual
+       FROM accounts a WHERE a.used_bytes != actual`,
+    )) {
+      problems.push(`account ${r.address}: usage counter ${r.used_bytes} != ${r.actual} bytes stored`);
+    }
+    for (const r of db.all<{ id: string; path: string; uid_next: number; max_uid: number; modify_index: number; max_modseq: number }>(
+      `SELECT b.id, b.path, b.uid_next, max(m.uid) AS max_uid, b.modify_index, max(m.modseq) AS max_modseq
+       FROM mailboxes b JOIN messages m ON m.mailbox_id = b.id GROUP BY b.id
+       HAVING max_uid >= b.uid_next OR max_modseq > b.modify_index`,
+    )) {
+      problems.push(`mailbox ${r.id} (${r.path}): uidNext ${r.uid_next} / modifyIndex ${r.modify_index} behind uid ${r.max_uid} / modseq ${r.max_modseq}`);
+    }
+    for (const r of db.all<{ id: string }>(
+      'SELECT m.id FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.account_id != m.account_id',
+    )) {
+      problems.push(`message ${r.id}: account differs from its mailbox's account`);
+    }
+  });
+}
+
+function isReferenced(ctx: StoreContext, hash: string): boolean {
+  return (
+    ctx.db.get('SELECT 1 FROM messages WHERE blob_hash = ? UNION ALL SELECT 1 FROM submissions WHERE blob_hash = ? LIMIT 1', hash, hash) !==
+    undefined
+  );
+}
+
+async function checkReferencedBlobs(ctx: StoreContext, problems: string[]): Promise<void> {
+  const refs = ctx.db.all<{ hash: string; size: number }>(
+    'SELECT DISTINCT blob_hash AS hash, size FROM messages UNION SELECT blob_hash, blob_size FROM submissions',
+  );
+  for (const ref of refs) {
+    const size = await fileSize(blobPath(ctx.paths.blobsDir, ref.hash));
+    if (size === ref.size || !isReferenced(ctx, ref.hash)) continue;
+    problems.push(size === undefined ? `blob ${ref.hash}: referenced but missing` : `blob ${ref.hash}: ${size} bytes on disk, ${ref.size} recorded`);
+  }
+}
+
+async function checkEvidenceFiles(ctx: StoreContext, problems: string[]): Promise<void> {
+  const rows = ctx.db.all<{ id: string; file: string; xml_hash: string }>('SELECT id, file, xml_hash FROM evidence ORDER BY seq');
+  for (const r of rows) {
+    let data: Buffer;
+    try {
+      data = await fs.readFile(join(ctx.paths.archiveDir, r.file));
+    } catch (err) {
+      if (!isErrno(err, 'ENOENT')) throw err;
+      problems.push(`evidence ${r.id}: archive file ${r.file} missing`);
+      continue;
+    }
+    if (sha256Hex(data) !== r.xml_hash) problems.push(`evidence ${r.id}: archive file ${r.file} does not match its recorded SHA-256`);
+  }
+}
+
+async function checkTempFiles(ctx: StoreContext, problems: string[]): Promise<void> {
+  for (const name of await listDir(ctx.paths.tmpDir)) {
+    if (isStaleTempFile(name)) problems.push(`temp file ${name}: left over by a process that is gone`);
+  }
+}
+
+async function checkBlobFiles(ctx: StoreContext, graceMs: number, problems: string[]): Promise<void> {
+  const cutoff = ctx.now().getTime() - graceMs;
+  for (const dir of await listDir(ctx.paths.blobsDir)) {
+    for (const name of await listDir(join(ctx.paths.blobsDir, dir))) {
+      const path = join(ctx.paths.blobsDir, dir, name);
+      if (!isBlobHash(name) || name.slice(0, 2) !== dir) {
+        problems.push(`blob file ${dir}/${name}: not a blob name`);
+        continue;
+      }
+      const row = ctx.db.get<{ touched_at: number }>('SELECT touched_at FROM blobs WHERE hash = ?', name);
+      if (!row) {
+        // A concurrent sweep may have removed row and file since the listing.
+        if ((await fileSize(path)) !== undefined) problems.push(`blob file ${name}: not registered in the index`);
+        continue;
+      }
+      if (row.touched_at < cutoff && !isReferenced(ctx, name)) problems.push(`blob file ${name}: unreferenced (awaiting sweep)`);
+    }
+  }
+}
+
+export async function checkIntegrity(ctx: StoreContext, options: { blobGraceMs: number }): Promise<IntegrityReport> {
+  const problems: string[] = [];
+  checkDatabase(ctx, problems);
+  checkCounters(ctx, problems);
+  await checkReferencedBlobs(ctx, problems);
+  await checkEvidenceFiles(ctx, problems);
+  await checkTempFiles(ctx, problems);
+  await checkBlobFiles(ctx, options.blobGraceMs, problems);
+  return { ok: problems.length === 0, problems };
+}

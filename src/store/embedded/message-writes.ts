@@ -1,0 +1,125 @@
+/** Message rows inside a write transaction: append (with its idempotency key) and lookups. */
+import type { MessageKind, MessageRecord, NewMessage } from '../types';
+import { AccountNotFound, BlobNotFound, InvalidStoreInput } from '../errors';
+import type { StoreContext } from './context';
+import { assertBlobHash } from './blob-files';
+import { normalizeFlags } from './flags';
+import { newId } from './ids';
+import { allocateUids, insertJournal, resolveTargetMailbox } from './mailbox-writes';
+import { MESSAGE_COLUMNS, messageFromJson, messageToJson, toMessage, type MessageRow } from './rows';
+
+const KINDS: ReadonlySet<MessageKind> = new Set<MessageKind>(['dispatch', 'receipt', 'sent', 'appended']);
+
+export function getMessageRow(ctx: StoreContext, id: string): MessageRow | undefined {
+  return ctx.db.get<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = ?`, id);
+}
+
+/** Messages of a mailbox among `uids` (all when undefined), by uid. */
+export function selectMessageRows(ctx: StoreContext, mailboxId: string, uids?: readonly number[]): MessageRow[] {
+  if (uids === undefined) {
+    return ctx.db.all<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE mailbox_id = ? ORDER BY uid`, mailboxId);
+  }
+  // One cached statement for any number of uids (no variable-count IN lists).
+  return ctx.db.all<MessageRow>(
+    `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE mailbox_id = ? AND uid IN (SELECT value FROM json_each(?)) ORDER BY uid`,
+    mailboxId,
+    JSON.stringify(uids),
+  );
+}
+
+function validate(m: NewMessage): void {
+  assertBlobHash(m.blob.hash);
+  if (!KINDS.has(m.kind)) throw new InvalidStoreInput(`invalid message kind ${String(m.kind)}`);
+  if (m.recipientIndex !== undefined && (!Number.isSafeInteger(m.recipientIndex) || m.recipientIndex < 1)) {
+    throw new InvalidStoreInput(`invalid recipient index ${String(m.recipientIndex)}`);
+  }
+}
+
+function existingForKey(ctx: StoreContext, key: string): MessageRecord | undefined {
+  const k = ctx.db.get<{ message_id: string; record: string }>('SELECT message_id, record FROM message_keys WHERE key = ?', key);
+  if (!k) return undefined;
+  // The first message may since have been moved or expunged: current state if it exists, else as appended.
+  const row = getMessageRow(ctx, k.message_id);
+  return row ? toMessage(row) : messageFromJson(k.record);
+}
+
+export interface AppendResult {
+  created: boolean;
+  message: MessageRecord;
+}
+
+/** Appends one message; call inside a write transaction. */
+export function appendInTx(ctx: StoreContext, m: NewMessage): AppendResult {
+  validate(m);
+  if (m.dedupeKey !== undefined) {
+    const existing = existingForKey(ctx, m.dedupeKey);
+    if (existing) return { created: false, message: existing };
+  }
+  const { db } = ctx;
+  if (!db.get('SELECT 1 FROM accounts WHERE id = ?', m.accountId)) throw new AccountNotFound(m.accountId);
+  const mailbox = resolveTargetMailbox(ctx, m.accountId, m.mailboxPath);
+  const blob = db.get<{ size: number }>('SELECT size FROM blobs WHERE hash = ?', m.blob.hash);
+  if (!blob) throw new BlobNotFound(m.blob.hash);
+  if (blob.size !== m.blob.size) throw new InvalidStoreInput(`blob ${m.blob.hash} has ${blob.size} bytes, not ${m.blob.size}`);
+
+  const flags = normalizeFlags(m.flags ?? []);
+  const { firstUid: uid, modseq } = allocateUids(ctx, mailbox.id, 1);
+  const now = ctx.now();
+  const id = newId(now);
+  db.run(
+    `INSERT INTO messages (${MESSAGE_COLUMNS}, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)`,
+    id,
+    mailbox.id,
+    m.accountId,
+    uid,
+    modseq,
+    JSON.stringify(flags),
+    (m.internalDate ?? now).getTime(),
+    m.blob.size,
+    m.blob.hash,
+    m.kind,
+    m.providerMessageId ?? null,
+    m.recipientIndex ?? null,
+    m.evidenceId ?? null,
+    now.getTime(),
+  );
+  insertJournal(ctx, { mailboxId: mailbox.id, modseq, command: 'EXISTS', uid, messageId: id, flags });
+  const message = toMessage(getMessageRow(ctx, id)!);
+  if (m.dedupeKey !== undefined) {
+    db.run(
+      'INSERT INTO message_keys (key, message_id, record, created_at) VALUES (?, ?, ?, ?)',
+      m.dedupeKey,
+      id,
+      messageToJson(message),
+      now.getTime(),
+    );
+  }
+  return { created: true, message };
+}
+
+/** Inserts a copy of `source` into another mailbox of the same account at `uid`. */
+export function insertCopyInTx(ctx: StoreContext, source: MessageRow, targetMailboxId: string, uid: number, modseq: number): string {
+  const now = ctx.now();
+  const id = newId(now);
+  // A copy keeps what makes a dispatch a dispatch (kind, provider id, recipient, evidence).
+  ctx.db.run(
+    `INSERT INTO messages (${MESSAGE_COLUMNS}, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    id,
+    targetMailboxId,
+    source.account_id,
+    uid,
+    modseq,
+    source.flags,
+    source.internal_date,
+    source.size,
+    source.blob_hash,
+    source.kind,
+    source.provider_message_id,
+    source.recipient_index,
+    source.evidence_id,
+    source.meta,
+    now.getTime(),
+  );
+  insertJournal(ctx, { mailboxId: targetMailboxId, modseq, command: 'EXISTS', uid, messageId: id, flags: JSON.parse(source.flags) as string[] });
+  return id;
+}

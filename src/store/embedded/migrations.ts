@@ -1,0 +1,197 @@
+/**
+ * Schema versions. Each migration runs once, in order, inside the same write transaction as
+ * its `schema_version` row, so a crash mid-migration leaves the previous version intact.
+ * Migrations only ever move forward; never edit one that has shipped — add the next.
+ */
+import { SchemaTooNew } from '../errors';
+import type { SqliteDb } from './database';
+
+interface Migration {
+  version: number;
+  sql: string;
+}
+
+const V1 = `
+CREATE TABLE counters (
+  name  TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE accounts (
+  id            TEXT PRIMARY KEY,
+  address       TEXT NOT NULL UNIQUE,
+  type          TEXT NOT NULL CHECK (type IN ('person', 'entity')),
+  national_id   TEXT,
+  display_name  TEXT,
+  password_hash TEXT NOT NULL,
+  receive_only  INTEGER NOT NULL,
+  quota_bytes   INTEGER NOT NULL,
+  state         TEXT NOT NULL CHECK (state IN ('pending', 'active', 'closed')),
+  created_at    INTEGER NOT NULL,
+  used_bytes    INTEGER NOT NULL DEFAULT 0
+) STRICT;
+
+-- Every address ever given out: a closed account's address is never issued again.
+CREATE TABLE issued_addresses (
+  address    TEXT PRIMARY KEY,
+  account_id TEXT NOT NULL,
+  issued_at  INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE mailboxes (
+  id           TEXT PRIMARY KEY,
+  account_id   TEXT NOT NULL REFERENCES accounts(id),
+  path         TEXT NOT NULL,
+  special_use  TEXT,
+  subscribed   INTEGER NOT NULL DEFAULT 1,
+  uid_validity INTEGER NOT NULL,
+  uid_next     INTEGER NOT NULL DEFAULT 1,
+  modify_index INTEGER NOT NULL DEFAULT 0,
+  created_at   INTEGER NOT NULL,
+  UNIQUE (account_id, path)
+) STRICT;
+
+-- Registered blob files. A row is written before its file is linked into place, so a blob
+-- file without a row is never the store's own; touched_at protects in-flight blobs from the sweep.
+CREATE TABLE blobs (
+  hash       TEXT PRIMARY KEY,
+  size       INTEGER NOT NULL,
+  touched_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE messages (
+  id                  TEXT PRIMARY KEY,
+  mailbox_id          TEXT NOT NULL REFERENCES mailboxes(id),
+  account_id          TEXT NOT NULL REFERENCES accounts(id),
+  uid                 INTEGER NOT NULL,
+  modseq              INTEGER NOT NULL,
+  flags               TEXT NOT NULL,
+  -- flags is a JSON array of canonical spellings; EXPUNGE selects on this.
+  deleted             INTEGER GENERATED ALWAYS AS (instr(flags, '"\\\\Deleted"') > 0) VIRTUAL,
+  internal_date       INTEGER NOT NULL,
+  size                INTEGER NOT NULL,
+  blob_hash           TEXT NOT NULL REFERENCES blobs(hash),
+  kind                TEXT NOT NULL CHECK (kind IN ('dispatch', 'receipt', 'sent', 'appended')),
+  provider_message_id TEXT,
+  recipient_index     INTEGER,
+  evidence_id         TEXT,
+  meta                TEXT,
+  created_at          INTEGER NOT NULL,
+  UNIQUE (mailbox_id, uid)
+) STRICT;
+CREATE INDEX messages_blob ON messages(blob_hash);
+CREATE INDEX messages_account ON messages(account_id);
+CREATE INDEX messages_provider ON messages(provider_message_id) WHERE provider_message_id IS NOT NULL;
+
+-- Quota usage is maintained by the database itself, so no code path can forget it.
+CREATE TRIGGER messages_usage_insert AFTER INSERT ON messages BEGIN
+  UPDATE accounts SET used_bytes = used_bytes + NEW.size WHERE id = NEW.account_id;
+END;
+CREATE TRIGGER messages_usage_delete AFTER DELETE ON messages BEGIN
+  UPDATE accounts SET used_bytes = used_bytes - OLD.size WHERE id = OLD.account_id;
+END;
+CREATE TRIGGER messages_usage_update AFTER UPDATE OF size, account_id ON messages BEGIN
+  UPDATE accounts SET used_bytes = used_bytes - OLD.size WHERE id = OLD.account_id;
+  UPDATE accounts SET used_bytes = used_bytes + NEW.size WHERE id = NEW.account_id;
+END;
+
+-- Append idempotency keys outlive the message (a replayed delivery must not redeliver).
+CREATE TABLE message_keys (
+  key        TEXT PRIMARY KEY,
+  message_id TEXT NOT NULL,
+  record     TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE journal (
+  seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+  mailbox_id TEXT NOT NULL REFERENCES mailboxes(id),
+  modseq     INTEGER NOT NULL,
+  command    TEXT NOT NULL CHECK (command IN ('EXISTS', 'EXPUNGE', 'FETCH')),
+  uid        INTEGER NOT NULL,
+  message_id TEXT,
+  flags      TEXT
+) STRICT;
+CREATE INDEX journal_mailbox ON journal(mailbox_id, modseq);
+
+CREATE TABLE submissions (
+  id             TEXT PRIMARY KEY,
+  account_id     TEXT NOT NULL REFERENCES accounts(id),
+  sender         TEXT NOT NULL,
+  operator       TEXT,
+  recipients     TEXT NOT NULL,
+  blob_hash      TEXT NOT NULL REFERENCES blobs(hash),
+  blob_size      INTEGER NOT NULL,
+  subject        TEXT NOT NULL,
+  ua_message_id  TEXT,
+  ileti_tip      TEXT NOT NULL,
+  ileti_id       TEXT,
+  submitted_at   INTEGER NOT NULL,
+  signer_cert    BLOB,
+  created_at     INTEGER NOT NULL
+) STRICT;
+CREATE INDEX submissions_account ON submissions(account_id, submitted_at);
+CREATE INDEX submissions_blob ON submissions(blob_hash);
+
+CREATE TABLE evidence (
+  seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+  id              TEXT NOT NULL UNIQUE,
+  unique_key      TEXT UNIQUE,
+  type            TEXT NOT NULL,
+  event           TEXT NOT NULL,
+  message_id      TEXT,
+  recipient_index INTEGER,
+  reason_code     INTEGER,
+  account_id      TEXT,
+  event_time      INTEGER NOT NULL,
+  created_at      INTEGER NOT NULL,
+  xml_hash        TEXT NOT NULL,
+  xml_size        INTEGER NOT NULL,
+  file            TEXT NOT NULL
+) STRICT;
+CREATE INDEX evidence_message ON evidence(message_id);
+CREATE INDEX evidence_account ON evidence(account_id);
+CREATE TRIGGER evidence_no_update BEFORE UPDATE ON evidence BEGIN
+  SELECT RAISE(ABORT, 'evidence is append-only');
+END;
+CREATE TRIGGER evidence_no_delete BEFORE DELETE ON evidence BEGIN
+  SELECT RAISE(ABORT, 'evidence is append-only');
+END;
+
+CREATE TABLE jobs (
+  id          TEXT PRIMARY KEY,
+  kind        TEXT NOT NULL,
+  payload     TEXT NOT NULL,
+  unique_key  TEXT UNIQUE,
+  state       TEXT NOT NULL CHECK (state IN ('pending', 'running', 'done')),
+  run_at      INTEGER NOT NULL,
+  attempts    INTEGER NOT NULL DEFAULT 0,
+  lease_token TEXT,
+  lease_until INTEGER,
+  last_error  TEXT,
+  created_at  INTEGER NOT NULL,
+  done_at     INTEGER
+) STRICT;
+CREATE INDEX jobs_pending ON jobs(run_at) WHERE state = 'pending';
+CREATE INDEX jobs_running ON jobs(lease_until) WHERE state = 'running';
+`;
+
+const MIGRATIONS: readonly Migration[] = [{ version: 1, sql: V1 }];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
+
+/** Brings the database to SCHEMA_VERSION; safe when several processes open it at once. */
+export function migrate(db: SqliteDb, now: () => Date): number {
+  return db.write(() => {
+    db.raw.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT');
+    const row = db.get<{ v: number | null }>('SELECT max(version) AS v FROM schema_version');
+    const current = row?.v ?? 0;
+    if (current > SCHEMA_VERSION) throw new SchemaTooNew(current, SCHEMA_VERSION);
+    for (const m of MIGRATIONS) {
+      if (m.version <= current) continue;
+      db.raw.exec(m.sql);
+      db.run('INSERT INTO schema_version (version, applied_at) VALUES (?, ?)', m.version, now().getTime());
+    }
+    return SCHEMA_VERSION;
+  });
+}

@@ -1,0 +1,41 @@
+/**
+ * Temp files under tmp/ carry the pid of the process writing them, because several processes
+ * (the daemon, the CLI) share one data dir: a temp file is a crash leftover only when its
+ * writer is gone, never while another live process is still streaming into it.
+ * (The data dir is local to one host, as SQLite WAL requires, so pids are meaningful.)
+ */
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+
+const NAME = /^(\d+)\.[0-9a-f]{16}\.[a-z]+\.tmp$/;
+
+export function tempFileName(purpose: 'blob' | 'evidence'): string {
+  return `${process.pid}.${randomBytes(8).toString('hex')}.${purpose}.tmp`;
+}
+
+export function tempFilePath(tmpDir: string, purpose: 'blob' | 'evidence'): string {
+  return join(tmpDir, tempFileName(purpose));
+}
+
+/** The writer's pid, or undefined when the name is not one of ours. */
+export function tempFileOwner(name: string): number | undefined {
+  const m = NAME.exec(name);
+  return m ? Number(m[1]) : undefined;
+}
+
+export function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** A temp file left by a process that no longer runs (or not named by the store at all). */
+export function isStaleTempFile(name: string): boolean {
+  const owner = tempFileOwner(name);
+  return owner === undefined || !processAlive(owner);
+}

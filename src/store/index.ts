@@ -1,0 +1,27 @@
+/**
+ * The store: the `MailStore` contract and the factory that opens the configured backend.
+ * Only this module touches the database and the message/evidence files.
+ */
+import type { KepdConfig } from '../config/schema';
+import type { Logger } from '../log';
+import type { MailStore } from './types';
+import { StoreBackendUnavailable } from './errors';
+import { openEmbeddedStore } from './embedded/open';
+
+export * from './types';
+export * from './errors';
+export { openEmbeddedStore } from './embedded/open';
+export type { EmbeddedStoreOptions } from './embedded/open';
+export { MAILBOX_DELIMITER } from './embedded/mailbox-paths';
+
+/** Opens the backend named by `store.backend`. */
+export async function createStore(config: KepdConfig, logger?: Logger): Promise<MailStore> {
+  switch (config.store.backend) {
+    case 'embedded':
+      return openEmbeddedStore({ dataDir: config.data_dir, logger });
+    case 'mongodb':
+      throw new StoreBackendUnavailable('mongodb');
+    default:
+      throw new StoreBackendUnavailable(String(config.store.backend));
+  }
+}

@@ -1,0 +1,104 @@
+import { LeaseLost, type ClaimedJob } from '../../src/store';
+import { openTempStore, type TempStore } from '../support/store-fixtures';
+
+describe('durable jobs', () => {
+  let t: TempStore;
+  let clock: number;
+  beforeEach(async () => {
+    clock = Date.parse('2025-05-01T10:00:00Z');
+    t = await openTempStore({ now: () => new Date(clock) });
+  });
+  afterEach(async () => {
+    await t.cleanup();
+  });
+
+  const enqueue = (kind: string, extra: { uniqueKey?: string; runAt?: Date } = {}) =>
+    t.store.commit([{ op: 'enqueueJob', job: { kind, payload: { kind }, ...extra } }]);
+
+  it('claims due jobs only, each once, with a lease', async () => {
+    await enqueue('a');
+    await enqueue('b', { runAt: new Date(clock + 60_000) });
+    await enqueue('c');
+    expect(await t.store.jobs.pendingCount()).toBe(3);
+    expect(await t.store.jobs.nextRunAt()).toEqual(new Date(clock));
+
+    const first = await t.store.jobs.claim({ limit: 10, leaseMs: 30_000 });
+    expect(first.map((j) => j.kind).sort()).toEqual(['a', 'c']);
+    expect(first.every((j) => j.attempts === 0 && /^[0-9a-f]{32}$/.test(j.leaseToken))).toBe(true);
+    expect(await t.store.jobs.claim({ limit: 10, leaseMs: 30_000 })).toEqual([]);
+    // Running jobs still count as not done; next due time is the lease expiry.
+    expect(await t.store.jobs.pendingCount()).toBe(3);
+    expect(await t.store.jobs.nextRunAt()).toEqual(new Date(clock + 30_000));
+
+    clock += 60_000;
+    const [b, ...rest] = await t.store.jobs.claim({ limit: 1, leaseMs: 120_000, kinds: ['b'] });
+    expect(rest).toEqual([]);
+    expect(b.kind).toBe('b');
+    expect(await t.store.jobs.pendingCount(['a'])).toBe(1);
+  });
+
+  it('an expired lease makes the job claimable again; the old holder can neither complete nor retry', async () => {
+    await enqueue('x');
+    const [old] = await t.store.jobs.claim({ limit: 1, leaseMs: 10_000 });
+    clock += 10_001;
+    const [fresh] = await t.store.jobs.claim({ limit: 1, leaseMs: 10_000 });
+    expect(fresh.id).toBe(old.id);
+    expect(fresh.attempts).toBe(1);
+    expect(fresh.leaseToken).not.toBe(old.leaseToken);
+
+    await expect(t.store.commit([{ op: 'completeJob', job: old }])).rejects.toBeInstanceOf(LeaseLost);
+    await expect(t.store.jobs.retry(old, 'late', new Date(clock))).rejects.toBeInstanceOf(LeaseLost);
+    await t.store.commit([{ op: 'completeJob', job: fresh }]);
+    expect(await t.store.jobs.pendingCount()).toBe(0);
+    expect(await t.store.jobs.nextRunAt()).toBeUndefined();
+    // Completed: not claimable even when its lease time passes, and not completable twice.
+    clock += 1_000_000;
+    expect(await t.store.jobs.claim({ limit: 5, leaseMs: 1000 })).toEqual([]);
+    await expect(t.store.commit([{ op: 'completeJob', job: fresh }])).rejects.toBeInstanceOf(LeaseLost);
+  });
+
+  it('retry releases the lease, records the error and counts attempts', async () => {
+    await enqueue('r');
+    let job: ClaimedJob = (await t.store.jobs.claim({ limit: 1, leaseMs: 5000 }))[0];
+    for (let attempt = 0; attempt < 3; attempt++) {
+      expect(job.attempts).toBe(attempt);
+      await t.store.jobs.retry(job, `failure ${attempt}`, new Date(clock + 1000));
+      expect(await t.store.jobs.claim({ limit: 1, leaseMs: 5000 })).toEqual([]);
+      expect(await t.store.jobs.nextRunAt()).toEqual(new Date(clock + 1000));
+      clock += 1000;
+      job = (await t.store.jobs.claim({ limit: 1, leaseMs: 5000 }))[0];
+    }
+    expect(job.attempts).toBe(3);
+    await t.store.commit([{ op: 'completeJob', job }]);
+    expect(await t.store.jobs.pendingCount()).toBe(0);
+  });
+
+  it('a unique key is unique forever: a completed job keeps it', async () => {
+    const [r1] = await enqueue('u', { uniqueKey: 'relay:K1' });
+    const [r2] = await enqueue('u', { uniqueKey: 'relay:K1' });
+    expect(r1).toMatchObject({ created: true });
+    expect(r2).toEqual({ ...r1, created: false });
+    const [job] = await t.store.jobs.claim({ limit: 1, leaseMs: 1000 });
+    await t.store.commit([{ op: 'completeJob', job }]);
+    const [r3] = await enqueue('u', { uniqueKey: 'relay:K1' });
+    expect(r3).toEqual({ ...r1, created: false });
+    expect(await t.store.jobs.pendingCount()).toBe(0);
+    let jobsEvents = 0;
+    t.store.events.on('jobs', () => (jobsEvents += 1));
+    await enqueue('u', { uniqueKey: 'relay:K1' });
+    expect(jobsEvents).toBe(0);
+    await enqueue('u', { uniqueKey: 'relay:K2' });
+    expect(jobsEvents).toBe(1);
+  });
+
+  it('two instances never claim the same job', async () => {
+    const other = await t.reopen({ now: () => new Date(clock) });
+    for (let i = 0; i < 40; i++) await enqueue('c');
+    const claims = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? t.store : other).jobs.claim({ limit: 5, leaseMs: 60_000 })),
+    );
+    const ids = claims.flat().map((j) => j.id);
+    expect(ids).toHaveLength(40);
+    expect(new Set(ids).size).toBe(40);
+  });
+});
