@@ -1,0 +1,83 @@
+/** RangeSource adapters (buffer, file, sub-range) and streaming helpers over them. */
+import { createHash } from 'node:crypto';
+import { createReadStream, promises as fs, statSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import type { ByteRange, RangeSource } from './types';
+
+function clamp(size: number, range?: ByteRange): { start: number; end: number } {
+  const start = Math.max(0, Math.min(range?.start ?? 0, size));
+  const end = Math.max(start, Math.min(range?.end ?? size, size));
+  return { start, end };
+}
+
+const CHUNK = 64 * 1024;
+
+export function bufferSource(buf: Buffer): RangeSource {
+  return {
+    size: buf.length,
+    read: async (range) => {
+      const { start, end } = clamp(buf.length, range);
+      return buf.subarray(start, end);
+    },
+    createReadStream: (range) => {
+      const { start, end } = clamp(buf.length, range);
+      // Chunked like a file stream, so consumers see realistic chunk boundaries.
+      function* chunks(): Generator<Buffer> {
+        for (let p = start; p < end; p += CHUNK) yield buf.subarray(p, Math.min(end, p + CHUNK));
+      }
+      return Readable.from(chunks(), { objectMode: false });
+    },
+  };
+}
+
+/** A file's bytes; the size is taken when the source is made. */
+export function fileSource(path: string): RangeSource {
+  const size = statSync(path).size;
+  return {
+    size,
+    read: async (range) => {
+      const { start, end } = clamp(size, range);
+      const out = Buffer.alloc(end - start);
+      if (out.length === 0) return out;
+      const handle = await fs.open(path, 'r');
+      try {
+        let done = 0;
+        while (done < out.length) {
+          const { bytesRead } = await handle.read(out, done, out.length - done, start + done);
+          if (bytesRead === 0) throw new Error(`${path} is shorter than expected`);
+          done += bytesRead;
+        }
+      } finally {
+        await handle.close();
+      }
+      return out;
+    },
+    createReadStream: (range) => {
+      const { start, end } = clamp(size, range);
+      if (end === start) return Readable.from([]);
+      return createReadStream(path, { start, end: end - 1, highWaterMark: CHUNK }); // fs `end` is inclusive
+    },
+  };
+}
+
+/** The bytes [start, end) of another source, addressed from 0. */
+export function subSource(src: RangeSource, start: number, end: number): RangeSource {
+  const { start: s, end: e } = clamp(src.size, { start, end });
+  const size = e - s;
+  const map = (range?: ByteRange): ByteRange => {
+    const r = clamp(size, range);
+    return { start: s + r.start, end: s + r.end };
+  };
+  return {
+    size,
+    read: (range) => src.read(map(range)),
+    createReadStream: (range) => src.createReadStream(map(range)),
+  };
+}
+
+/** Hash of a byte range, streamed (node:crypto algorithm name, e.g. 'sha256'). */
+export async function hashRange(src: RangeSource, algorithm: string, range?: ByteRange): Promise<Buffer> {
+  const hash = createHash(algorithm);
+  for await (const chunk of src.createReadStream(range)) hash.update(chunk as Buffer);
+  return hash.digest();
+}

@@ -1,0 +1,162 @@
+/**
+ * A minimal DER writer. Building structures from bytes (instead of asn1js objects) keeps
+ * pre-encoded parts (certificates, tokens, names) byte-exact and is much cheaper than
+ * encoding object trees; parsing stays with asn1js/pkijs.
+ */
+
+function encodeLength(length: number): Buffer {
+  if (length < 0x80) return Buffer.from([length]);
+  const bytes: number[] = [];
+  for (let n = length; n > 0; n = Math.floor(n / 256)) bytes.unshift(n & 0xff);
+  return Buffer.from([0x80 | bytes.length, ...bytes]);
+}
+
+/** One TLV with the given identifier octet. */
+export function tlv(tag: number, content: Buffer): Buffer {
+  return Buffer.concat([Buffer.from([tag]), encodeLength(content.length), content]);
+}
+
+export function sequence(...items: Buffer[]): Buffer {
+  return tlv(0x30, Buffer.concat(items));
+}
+
+/** SET OF in DER order (elements sorted by their encodings, X.690 11.6). */
+export function setOf(...items: Buffer[]): Buffer {
+  return tlv(0x31, Buffer.concat([...items].sort(Buffer.compare)));
+}
+
+/** [n] EXPLICIT: wraps a complete encoding. */
+export function explicit(tagNumber: number, inner: Buffer): Buffer {
+  return tlv(0xa0 | tagNumber, inner);
+}
+
+/** [n] IMPLICIT over a constructed type: the contents of `items`, retagged. */
+export function implicitConstructed(tagNumber: number, ...items: Buffer[]): Buffer {
+  return tlv(0xa0 | tagNumber, Buffer.concat(items));
+}
+
+/** [n] IMPLICIT over a primitive type: raw contents octets. */
+export function implicitPrimitive(tagNumber: number, content: Buffer): Buffer {
+  return tlv(0x80 | tagNumber, content);
+}
+
+/** Retags a DER SET OF (0x31) as [n] IMPLICIT, keeping its contents. */
+export function retag(encoded: Buffer, newTag: number): Buffer {
+  const out = Buffer.from(encoded);
+  out[0] = newTag;
+  return out;
+}
+
+export function oid(dotted: string): Buffer {
+  const arcs = dotted.split('.').map((s) => {
+    if (!/^\d+$/.test(s)) throw new Error(`invalid OID ${dotted}`);
+    return BigInt(s);
+  });
+  if (arcs.length < 2) throw new Error(`invalid OID ${dotted}`);
+  const values = [arcs[0] * 40n + arcs[1], ...arcs.slice(2)];
+  const bytes: number[] = [];
+  for (const v of values) {
+    const group: number[] = [Number(v & 0x7fn)];
+    for (let n = v >> 7n; n > 0n; n >>= 7n) group.unshift(Number(n & 0x7fn) | 0x80);
+    bytes.push(...group);
+  }
+  return tlv(0x06, Buffer.from(bytes));
+}
+
+/** INTEGER from an unsigned big-endian magnitude (leading zeros trimmed, sign octet added). */
+export function unsignedInteger(magnitude: Buffer): Buffer {
+  let i = 0;
+  while (i < magnitude.length - 1 && magnitude[i] === 0) i++;
+  let body = magnitude.subarray(i);
+  if (body.length === 0) body = Buffer.from([0]);
+  if (body[0] & 0x80) body = Buffer.concat([Buffer.from([0]), body]);
+  return tlv(0x02, body);
+}
+
+export function smallInteger(value: number): Buffer {
+  if (!Number.isSafeInteger(value) || value < 0) throw new Error(`unsupported INTEGER ${value}`);
+  const bytes: number[] = [];
+  for (let n = value; n > 0; n = Math.floor(n / 256)) bytes.unshift(n & 0xff);
+  return unsignedInteger(Buffer.from(bytes.length ? bytes : [0]));
+}
+
+export function boolean(value: boolean): Buffer {
+  return tlv(0x01, Buffer.from([value ? 0xff : 0x00]));
+}
+
+export function nullValue(): Buffer {
+  return Buffer.from([0x05, 0x00]);
+}
+
+export function octetString(content: Buffer): Buffer {
+  return tlv(0x04, content);
+}
+
+export function bitString(content: Buffer, unusedBits = 0): Buffer {
+  return tlv(0x03, Buffer.concat([Buffer.from([unusedBits]), content]));
+}
+
+/**
+ * A named-bit BIT STRING (KeyUsage, PKIFailureInfo) from bit positions; DER drops
+ * trailing zero bits (X.690 11.2.2).
+ */
+export function namedBits(bits: number[]): Buffer {
+  if (bits.length === 0) return bitString(Buffer.alloc(0));
+  const highest = Math.max(...bits);
+  const bytes = Buffer.alloc(Math.floor(highest / 8) + 1);
+  for (const b of bits) bytes[Math.floor(b / 8)] |= 0x80 >> b % 8;
+  return bitString(bytes, 7 - (highest % 8));
+}
+
+export function utf8String(value: string): Buffer {
+  return tlv(0x0c, Buffer.from(value, 'utf8'));
+}
+
+export function printableString(value: string): Buffer {
+  if (!/^[A-Za-z0-9 '()+,\-./:=?]*$/.test(value)) throw new Error('value is not a PrintableString');
+  return tlv(0x13, Buffer.from(value, 'latin1'));
+}
+
+export function ia5String(value: string): Buffer {
+  if (!/^[\u0000-\u007f]*$/.test(value)) throw new Error('value is not an IA5String');
+  return tlv(0x16, Buffer.from(value, 'latin1'));
+}
+
+const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
+
+export function utcTime(date: Date): Buffer {
+  const s =
+    pad(date.getUTCFullYear() % 100) +
+    pad(date.getUTCMonth() + 1) +
+    pad(date.getUTCDate()) +
+    pad(date.getUTCHours()) +
+    pad(date.getUTCMinutes()) +
+    pad(date.getUTCSeconds()) +
+    'Z';
+  return tlv(0x17, Buffer.from(s, 'latin1'));
+}
+
+/** GeneralizedTime in UTC; milliseconds when non-zero, without trailing zeros (DER). */
+export function generalizedTime(date: Date, withMillis = false): Buffer {
+  let s =
+    pad(date.getUTCFullYear(), 4) +
+    pad(date.getUTCMonth() + 1) +
+    pad(date.getUTCDate()) +
+    pad(date.getUTCHours()) +
+    pad(date.getUTCMinutes()) +
+    pad(date.getUTCSeconds());
+  const ms = date.getUTCMilliseconds();
+  if (withMillis && ms !== 0) s += '.' + pad(ms, 3).replace(/0+$/, '');
+  return tlv(0x18, Buffer.from(s + 'Z', 'latin1'));
+}
+
+/** RFC 5280 4.1.2.5 / RFC 5652 11.3: UTCTime up to 2049, GeneralizedTime from 2050. */
+export function x509Time(date: Date): Buffer {
+  const y = date.getUTCFullYear();
+  return y >= 1950 && y < 2050 ? utcTime(date) : generalizedTime(date);
+}
+
+/** AlgorithmIdentifier; `parameters` undefined = absent. */
+export function algorithmIdentifier(algorithm: string, parameters?: Buffer): Buffer {
+  return parameters ? sequence(oid(algorithm), parameters) : sequence(oid(algorithm));
+}
