@@ -17,7 +17,7 @@ export class KepError extends Error {
 
 /** A permanent refusal of a submission (5xx) with the evidence reason. */
 export class SubmissionRejected extends KepError {
-  override readonly name = 'SubmissionRejected';
+  override readonly name: string = 'SubmissionRejected';
   constructor(
     readonly reply: SmtpReply,
     readonly reason: ReasonCode,
@@ -29,7 +29,7 @@ export class SubmissionRejected extends KepError {
 
 /** A transient failure (4xx): nothing was accepted, the client should retry. */
 export class TemporaryFailure extends KepError {
-  override readonly name = 'TemporaryFailure';
+  override readonly name: string = 'TemporaryFailure';
   constructor(
     readonly reply: SmtpReply,
     message: string,
@@ -41,7 +41,7 @@ export class TemporaryFailure extends KepError {
 
 /** The time-stamp authority could not give a valid token: no evidence may be issued. */
 export class TimeStampUnavailable extends KepError {
-  override readonly name = 'TimeStampUnavailable';
+  override readonly name: string = 'TimeStampUnavailable';
   constructor(message: string, cause?: unknown) {
     super(message, { cause });
   }
@@ -49,21 +49,21 @@ export class TimeStampUnavailable extends KepError {
 
 /** Bad input to a command or configuration (CLI exit code 2). */
 export class UsageError extends KepError {
-  override readonly name = 'UsageError';
+  override readonly name: string = 'UsageError';
 }
 
 /** Configuration is invalid or unreadable. */
 export class ConfigError extends KepError {
-  override readonly name = 'ConfigError';
+  override readonly name: string = 'ConfigError';
 }
 
 /** A unique thing already exists (e.g. an address is taken). */
 export class ConflictError extends KepError {
-  override readonly name = 'ConflictError';
+  override readonly name: string = 'ConflictError';
 }
 
 export class NotFoundError extends KepError {
-  override readonly name = 'NotFoundError';
+  override readonly name: string = 'NotFoundError';
 }
 
 export { ReasonCode };

@@ -1,0 +1,102 @@
+/**
+ * The running daemon: runtime, job worker, SMTP submission and IMAP listeners. `stop()` drains:
+ * listeners close first, then running jobs finish, then the store closes.
+ */
+import { readFileSync } from 'node:fs';
+import type { KepdConfig } from '../config';
+import { resolveInData } from '../config';
+import { createRuntime, type Runtime, type RuntimeOptions } from '../engine/runtime';
+import { createRetrievalRecorder } from '../engine/retrieval';
+import { SubmissionService } from '../engine/submission';
+import { createJobHandlers } from '../engine/jobs';
+import { JobWorker } from '../engine/worker';
+import { createImapServer } from '../imap';
+import type { Logger } from '../log';
+import { SubmissionListener } from '../smtp/submission-server';
+
+export interface DaemonPorts {
+  submission: number;
+  submissions: number;
+  imap: number;
+  imaps: number;
+}
+
+export class Daemon {
+  private constructor(
+    readonly runtime: Runtime,
+    readonly ports: DaemonPorts,
+    private readonly closers: Array<() => Promise<void>>,
+  ) {}
+
+  static async start(config: KepdConfig, logger: Logger, options: RuntimeOptions = {}): Promise<Daemon> {
+    const rt = await createRuntime(config, logger, options);
+    const closers: Array<() => Promise<void>> = [];
+    try {
+      const tls = {
+        key: readFileSync(resolveInData(config.data_dir, config.pki.tls_key)),
+        cert: readFileSync(resolveInData(config.data_dir, config.pki.tls_cert)),
+      };
+      const worker = new JobWorker(rt.store, createJobHandlers(rt), logger, { now: rt.now });
+      worker.start();
+      closers.push(() => worker.stop());
+
+      const service = new SubmissionService(rt);
+      const smtp = new SubmissionListener({
+        service,
+        logger,
+        tls,
+        hostname: config.domain,
+        maxMessageBytes: config.limits.max_message_bytes,
+        socketTimeoutMs: config.smtp.socket_timeout_ms,
+      });
+      closers.unshift(() => smtp.close());
+      const submission = await smtp.listen(config.smtp.submission_port, config.host, false);
+      const submissions = await smtp.listen(config.smtp.submissions_port, config.host, true);
+
+      const imap = createImapServer({
+        store: rt.store,
+        tls,
+        logger,
+        authenticate: async (username, password) => {
+          const user = await service.login(username, password);
+          return user ? { accountId: user.accountId, address: user.address } : null;
+        },
+        onRetrieval: createRetrievalRecorder(rt),
+        maxMessageBytes: config.limits.max_message_bytes,
+        socketTimeoutMs: config.imap.socket_timeout_ms,
+        now: rt.now,
+      });
+      closers.unshift(() => imap.close());
+      const imapPort = (await imap.listen({ port: config.imap.port, host: config.host, secure: false })).port;
+      const imapsPort = (await imap.listen({ port: config.imap.tls_port, host: config.host, secure: true })).port;
+
+      const ports = { submission, submissions, imap: imapPort, imaps: imapsPort };
+      for (const [service, port] of Object.entries(ports)) logger.info({ service, host: config.host, port }, 'listening');
+      closers.push(() => rt.store.close());
+      return new Daemon(rt, ports, closers);
+    } catch (err) {
+      for (const close of closers) await close().catch(() => undefined);
+      await rt.store.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Resolves when no job is pending (tests and `drain`). */
+  async idle(timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while ((await this.runtime.store.jobs.pendingCount()) > 0) {
+      if (Date.now() > deadline) throw new Error('jobs still pending after ' + timeoutMs + ' ms');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const close of this.closers) {
+      try {
+        await close();
+      } catch (err) {
+        this.runtime.logger.warn({ err: (err as Error).message }, 'error while stopping');
+      }
+    }
+  }
+}

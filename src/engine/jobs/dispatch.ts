@@ -1,0 +1,98 @@
+/**
+ * Job `dispatch`: builds the REM dispatch once per submission, puts it into every local
+ * recipient's INBOX and issues one Delivery (or NonDelivery) evidence per recipient — all in
+ * one commit, so a crash before it leaves nothing and a retry starts clean.
+ */
+import { parseEvidenceXml } from '../../evidence';
+import { ReasonCode } from '../../evidence/reasons';
+import { writeDispatch } from '../../rem/dispatch';
+import { routeRecipient } from '../../policy/recipients';
+import type { ClaimedJob, StoreOp } from '../../store/types';
+import { evidenceOps, issueEvidence } from '../issue';
+import { inspectOriginal } from '../original';
+import type { Runtime } from '../runtime';
+import { PermanentJobError } from './errors';
+import { submissionEvidenceBase } from './evidence-base';
+
+export async function runDispatchJob(rt: Runtime, job: ClaimedJob): Promise<void> {
+  const id = String(job.payload.messageId ?? '');
+  const submission = await rt.store.submissions.get(id);
+  if (!submission) throw new PermanentJobError(`submission ${id} not found`);
+  const acceptanceRecord = await rt.store.evidence.getByKey(`acceptance:${id}`);
+  const acceptance = acceptanceRecord && (await rt.store.evidence.get(acceptanceRecord.id));
+  if (!acceptance) throw new PermanentJobError(`acceptance evidence of ${id} not found`);
+  const acceptanceData = parseEvidenceXml(acceptance.xml);
+
+  const source = {
+    size: submission.blob.size,
+    read: (range?: { start?: number; end?: number }) => rt.store.blobs.read(submission.blob.hash, range),
+    createReadStream: (range?: { start?: number; end?: number }) => rt.store.blobs.createReadStream(submission.blob.hash, range),
+  };
+  const original = await inspectOriginal(source);
+
+  const writer = rt.store.blobs.createWriter();
+  await writeDispatch(
+    {
+      sender: submission.sender,
+      subject: submission.subject,
+      to: original.to,
+      cc: original.cc,
+      iletiTip: submission.iletiTip,
+      iletiId: submission.iletiId,
+      submittedAt: submission.submittedAt,
+      original: { size: submission.blob.size, createReadStream: () => source.createReadStream() },
+      acceptance: { evidence: acceptanceData, xml: acceptance.xml },
+      providerName: rt.config.name,
+      serviceAddress: rt.config.evidence.service_address,
+      date: rt.now(),
+    },
+    rt.remSigner,
+    writer,
+  );
+  writer.end();
+  const dispatchBlob = await (await writer.pending).commit();
+
+  const ops: StoreOp[] = [];
+  for (const [i, address] of submission.recipients.entries()) {
+    if (routeRecipient(address, rt.config).kind !== 'local') continue;
+    const index = i + 1;
+    const account = await rt.store.accounts.getByAddress(address);
+    const base = submissionEvidenceBase(submission, acceptanceData);
+    if (!account || account.state !== 'active') {
+      const ev = await issueEvidence(rt, {
+        ...base,
+        type: 'DeliveryNonDeliveryToRecipient',
+        event: 'NonDelivery',
+        reasons: [{ code: ReasonCode.UnknownRecipient, details: `<${address}> does not accept messages` }],
+        eventTime: rt.now(),
+        refersToRecipient: index,
+      });
+      ops.push(...evidenceOps(ev, { messageId: id, accountId: submission.accountId, uniqueKey: `delivery:${id}:${index}` }));
+      continue;
+    }
+    ops.push({
+      op: 'appendMessage',
+      message: {
+        accountId: account.id,
+        mailboxPath: 'INBOX',
+        blob: dispatchBlob,
+        kind: 'dispatch',
+        providerMessageId: id,
+        recipientIndex: index,
+        internalDate: rt.now(),
+        dedupeKey: `dispatch:${id}:${index}`,
+      },
+    });
+    const ev = await issueEvidence(rt, {
+      ...base,
+      type: 'DeliveryNonDeliveryToRecipient',
+      event: 'Delivery',
+      eventTime: rt.now(),
+      refersToRecipient: index,
+    });
+    ops.push(...evidenceOps(ev, { messageId: id, accountId: submission.accountId, uniqueKey: `delivery:${id}:${index}` }));
+  }
+  ops.push({ op: 'completeJob', job });
+  await rt.store.commit(ops);
+  rt.logger.info({ messageId: id, deliveries: ops.filter((o) => o.op === 'appendMessage').length }, 'dispatch delivered');
+}

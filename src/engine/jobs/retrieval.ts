@@ -1,0 +1,37 @@
+/**
+ * Job `retrieval`: the recipient fetched body content of a dispatch for the first time; issue
+ * the RetrievalNonRetrievalByRecipient/Retrieval evidence to the sender. The job's unique key
+ * (`retrieval:<id>:<n>`) is what makes this once per recipient and message.
+ */
+import { parseEvidenceXml } from '../../evidence';
+import type { ClaimedJob } from '../../store/types';
+import { evidenceOps, issueEvidence } from '../issue';
+import type { Runtime } from '../runtime';
+import { PermanentJobError } from './errors';
+import { submissionEvidenceBase } from './evidence-base';
+
+export const IMAP_AUTH_METHOD = 'urn:kepd:authentication:imap-password';
+
+export async function runRetrievalJob(rt: Runtime, job: ClaimedJob): Promise<void> {
+  const id = String(job.payload.messageId ?? '');
+  const index = Number(job.payload.recipientIndex);
+  const at = new Date(String(job.payload.at));
+  const submission = await rt.store.submissions.get(id);
+  if (!submission) throw new PermanentJobError(`submission ${id} not found`);
+  const acceptanceRecord = await rt.store.evidence.getByKey(`acceptance:${id}`);
+  const acceptance = acceptanceRecord && (await rt.store.evidence.get(acceptanceRecord.id));
+  if (!acceptance) throw new PermanentJobError(`acceptance evidence of ${id} not found`);
+  const ev = await issueEvidence(rt, {
+    ...submissionEvidenceBase(submission, parseEvidenceXml(acceptance.xml)),
+    type: 'RetrievalNonRetrievalByRecipient',
+    event: 'Retrieval',
+    recipientAuthentication: { time: at, method: IMAP_AUTH_METHOD },
+    eventTime: at,
+    refersToRecipient: index,
+  });
+  await rt.store.commit([
+    ...evidenceOps(ev, { messageId: id, accountId: submission.accountId, uniqueKey: `retrieval:${id}:${index}` }),
+    { op: 'completeJob', job },
+  ]);
+  rt.logger.info({ messageId: id, recipientIndex: index }, 'retrieval evidence issued');
+}

@@ -1,0 +1,32 @@
+/**
+ * Is the original S/MIME-signed by its sender? The signature must verify against a trusted CA
+ * now, and the certificate must identify the sending account (or operator): interface.md
+ * "Who may sign". Returns the signer certificate for the evidence.
+ */
+import { SubmissionRejected } from '../errors';
+import type { RangeSource } from '../mime';
+import { parseCertificate } from '../pki/certs';
+import { SignatureVerificationError } from '../pki/errors';
+import { verifySmimeMessage } from '../pki/smime-verify';
+import { Rejections } from '../policy/rejections';
+import { signerMismatch } from '../policy/signer';
+import type { AccountRecord } from '../store/types';
+import type { Runtime } from './runtime';
+
+export async function verifySender(rt: Runtime, src: RangeSource, account: AccountRecord): Promise<Buffer> {
+  let signerDer: Buffer;
+  try {
+    const verified = await verifySmimeMessage(src, { trustAnchors: await rt.userTrust.certificates(), at: rt.now() });
+    signerDer = verified.signerCertificateDer;
+  } catch (err) {
+    if (err instanceof SignatureVerificationError) throw new SubmissionRejected(err.reply, err.reason, err.message);
+    throw err;
+  }
+  const cert = parseCertificate(signerDer);
+  const mismatch = signerMismatch(
+    { serialNumbers: cert.subjectSerialNumber ? [cert.subjectSerialNumber] : [], emails: cert.emails },
+    { address: account.address, nationalId: account.nationalId },
+  );
+  if (mismatch) throw Rejections.wrongSigner(mismatch);
+  return signerDer;
+}

@@ -1,0 +1,262 @@
+/**
+ * The submission pipeline (architecture.md "The path of a message"): envelope checks, the
+ * exact bytes made durable, S/MIME and policy checks, the SubmissionAcceptance evidence, and
+ * the jobs that deliver. Every refusal of an authenticated sender issues a rejection evidence.
+ * Protocol-free: the SMTP layer only translates to and from these calls.
+ */
+import { createHash } from 'node:crypto';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { authenticate, type AuthUser } from '../accounts/service';
+import { SubmissionRejected, TemporaryFailure, TimeStampUnavailable } from '../errors';
+import type { EntityDetails } from '../evidence/model';
+import { ReasonCode } from '../evidence/reasons';
+import { Rejections } from '../policy/rejections';
+import { routeRecipient, sizeLimitFor, type RecipientRoute } from '../policy/recipients';
+import type { AccountRecord, StoreOp, SubmissionRecord } from '../store/types';
+import { draftToJson } from './draft-json';
+import { evidenceOps, issueEvidence, providerMessageIdFor, type EvidenceDraft } from './issue';
+import { newMessageId } from './ids';
+import { inspectOriginal, type OriginalInfo } from './original';
+import type { Runtime } from './runtime';
+import { verifySender } from './signature';
+
+export interface EnvelopeRecipient {
+  address: string;
+  route: RecipientRoute;
+}
+
+export interface Envelope {
+  mailFrom: string;
+  recipients: EnvelopeRecipient[];
+}
+
+export interface Accepted {
+  id: string;
+}
+
+const AUTH_METHOD = 'urn:kepd:authentication:smtp-sasl-password';
+
+export class SubmissionService {
+  constructor(private readonly rt: Runtime) {}
+
+  login(username: string, password: string): Promise<AuthUser | null> {
+    return authenticate(this.rt.store, username, password, this.rt.now);
+  }
+
+  /** MAIL FROM: the sender must be the authenticated account, active, allowed to send, within quota. */
+  async checkMailFrom(user: AuthUser, mailFrom: string): Promise<void> {
+    const account = await this.account(user);
+    const rejection = await this.senderRejection(user, account, mailFrom);
+    if (rejection) throw await this.reject(user, rejection, { recipients: [] });
+  }
+
+  /** RCPT TO: every recipient must be a KEP address, and a local one must exist. */
+  async checkRecipient(user: AuthUser, address: string, current: number): Promise<EnvelopeRecipient> {
+    const rcpt = address.trim().toLowerCase();
+    if (current >= this.rt.config.smtp.max_recipients) throw Rejections.tooManyRecipients(this.rt.config.smtp.max_recipients);
+    const route = routeRecipient(rcpt, this.rt.config);
+    let rejection: SubmissionRejected | undefined;
+    if (route.kind === 'not-kep') rejection = Rejections.notKepAddress(rcpt);
+    if (route.kind === 'local') {
+      const target = await this.rt.store.accounts.getByAddress(rcpt);
+      if (!target) rejection = Rejections.unknownLocalRecipient(rcpt);
+      else if (target.state !== 'active') rejection = Rejections.recipientNotReceiving(rcpt);
+    }
+    if (rejection) throw await this.reject(user, rejection, { recipients: [rcpt] });
+    return { address: rcpt, route };
+  }
+
+  /**
+   * DATA: stores the exact bytes (fsynced), checks them, and on success commits the submission,
+   * its acceptance evidence and the delivery jobs before resolving (the 250 reply).
+   */
+  async submit(user: AuthUser, envelope: Envelope, data: Readable): Promise<Accepted> {
+    const rt = this.rt;
+    const id = newMessageId(rt.now());
+    const submittedAt = rt.now();
+    const { limit, relay } = sizeLimitFor(
+      envelope.recipients.map((r) => r.route),
+      rt.config.limits,
+    );
+    const recipients = envelope.recipients.map((r) => r.address);
+
+    // Bytes beyond the limit are hashed (for the rejection evidence) but never written to disk.
+    const hash = createHash('sha256');
+    let size = 0;
+    const writer = rt.store.blobs.createWriter();
+    const limiter = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        hash.update(chunk);
+        const before = size;
+        size += chunk.length;
+        if (before >= limit) return cb();
+        cb(null, size > limit ? chunk.subarray(0, limit - before) : chunk);
+      },
+    });
+    try {
+      await pipeline(data, limiter, writer);
+    } catch (err) {
+      writer.destroy();
+      throw new TemporaryFailure({ code: 451, enhanced: '4.3.0' }, 'Could not store the message, try again later', err);
+    }
+    const pending = await writer.pending;
+    const digest = hash.digest();
+
+    let original: OriginalInfo | undefined;
+    let signerCertificateDer: Buffer | undefined;
+    try {
+      if (size > limit) throw Rejections.tooBig(size, limit, relay);
+      original = await inspectOriginal(pending);
+      if (original.fromAddress !== envelope.mailFrom) throw Rejections.fromMismatch(original.fromAddress ?? '', envelope.mailFrom);
+      const account = await this.account(user);
+      signerCertificateDer = await verifySender(rt, pending, account);
+    } catch (err) {
+      await pending.discard();
+      if (!(err instanceof SubmissionRejected)) throw err;
+      throw await this.reject(user, err, {
+        recipients,
+        message: {
+          id,
+          subject: original?.subject ?? '',
+          uaMessageId: original?.messageId,
+          digest,
+        },
+        submittedAt,
+        extension: original ? { iletiTip: original.iletiTip, iletiId: original.iletiId } : undefined,
+      });
+    }
+
+    if (!original) throw new Error('unreachable: original inspected above');
+    const providerMessageId = providerMessageIdFor(id, rt.config.domain);
+    const account = await this.account(user);
+    let acceptance;
+    try {
+      acceptance = await issueEvidence(rt, {
+        type: 'SubmissionAcceptanceRejection',
+        event: 'Acceptance',
+        senderAuthentication: { time: user.authenticatedAt, method: AUTH_METHOD },
+        eventTime: rt.now(),
+        submissionTime: submittedAt,
+        sender: senderDetails(account, signerCertificateDer),
+        recipients: recipients.map((address) => ({ address })),
+        message: { subject: original.subject, uaMessageId: original.messageId, providerMessageId, digestSha256: digest },
+        extension: { iletiTip: original.iletiTip, iletiId: original.iletiId, operator: user.operator },
+      });
+    } catch (err) {
+      await pending.discard();
+      if (err instanceof TimeStampUnavailable) {
+        throw new TemporaryFailure(
+          { code: 451, enhanced: '4.3.0' },
+          'The time-stamp authority is unreachable, so no acceptance evidence can be issued; try again later',
+          err,
+        );
+      }
+      throw err;
+    }
+    const blob = await pending.commit();
+    const submission: SubmissionRecord = {
+      id,
+      accountId: account.id,
+      sender: account.address,
+      operator: user.operator,
+      recipients,
+      blob,
+      subject: original.subject,
+      uaMessageId: original.messageId,
+      iletiTip: original.iletiTip,
+      iletiId: original.iletiId,
+      submittedAt,
+      signerCertificateDer,
+    };
+    const ops: StoreOp[] = [
+      { op: 'putSubmission', submission },
+      ...evidenceOps(acceptance, { messageId: id, accountId: account.id, uniqueKey: `acceptance:${id}` }),
+      { op: 'appendMessage', message: { accountId: account.id, mailboxPath: 'Sent', blob, kind: 'sent', flags: ['\\Seen'], internalDate: submittedAt, providerMessageId: id, dedupeKey: `sent:${id}` } },
+    ];
+    if (envelope.recipients.some((r) => r.route.kind === 'local')) {
+      ops.push({ op: 'enqueueJob', job: { kind: 'dispatch', payload: { messageId: id }, uniqueKey: `dispatch:${id}` } });
+    }
+    await rt.store.commit(ops);
+    rt.logger.info({ messageId: id, sender: account.address, recipients: recipients.length, size }, 'submission accepted');
+    return { id };
+  }
+
+  private async account(user: AuthUser): Promise<AccountRecord> {
+    const account = await this.rt.store.accounts.getById(user.accountId);
+    if (!account) throw new TemporaryFailure({ code: 451, enhanced: '4.3.0' }, 'Account not found, try again later');
+    return account;
+  }
+
+  private async senderRejection(user: AuthUser, account: AccountRecord, mailFrom: string): Promise<SubmissionRejected | undefined> {
+    if (mailFrom.trim().toLowerCase() !== account.address) return Rejections.senderMismatch(mailFrom, account.address);
+    if (account.state !== 'active') return Rejections.accountNotActive(account.address, account.state);
+    if (account.receiveOnly) return Rejections.receiveOnly(account.address);
+    const used = await this.rt.store.accounts.usage(user.accountId);
+    if (used >= account.quotaBytes) return Rejections.senderOverQuota(used, account.quotaBytes);
+    return undefined;
+  }
+
+  /**
+   * Issues the rejection evidence for `rejection` and returns the error to reply with. When the
+   * TSA is down the evidence is queued (a durable job) instead: no evidence without a token.
+   */
+  private async reject(
+    user: AuthUser,
+    rejection: SubmissionRejected,
+    about: {
+      recipients: string[];
+      message?: { id: string; subject: string; uaMessageId?: string; digest: Buffer };
+      submittedAt?: Date;
+      extension?: EvidenceDraft['extension'];
+    },
+  ): Promise<SubmissionRejected> {
+    const rt = this.rt;
+    const account = await rt.store.accounts.getById(user.accountId);
+    const draft: EvidenceDraft = {
+      type: 'SubmissionAcceptanceRejection',
+      event: 'Rejection',
+      reasons: [{ code: rejection.reason, details: rejection.message }],
+      senderAuthentication: { time: user.authenticatedAt, method: AUTH_METHOD },
+      eventTime: rt.now(),
+      submissionTime: about.submittedAt,
+      sender: { address: account?.address ?? user.address, name: account?.displayName },
+      // RecipientsDetails needs one entry even before any recipient was named.
+      recipients: about.recipients.length ? about.recipients.map((address) => ({ address })) : [{}],
+      message: about.message
+        ? {
+            subject: about.message.subject,
+            uaMessageId: about.message.uaMessageId,
+            providerMessageId: providerMessageIdFor(about.message.id, rt.config.domain),
+            digestSha256: about.message.digest,
+          }
+        : undefined,
+      extension: { ...about.extension, operator: user.operator },
+    };
+    const target = { messageId: about.message?.id, accountId: user.accountId };
+    try {
+      const ev = await issueEvidence(rt, draft);
+      await rt.store.commit(evidenceOps(ev, target));
+      rt.logger.info({ evidence: ev.data.identifier, reason: ReasonCode[rejection.reason], account: user.address }, 'submission rejected');
+      return new SubmissionRejected(rejection.reply, rejection.reason, `${rejection.message} (rejection evidence ${ev.data.identifier})`);
+    } catch (err) {
+      if (!(err instanceof TimeStampUnavailable)) throw err;
+      await rt.store.commit([
+        {
+          op: 'enqueueJob',
+          job: {
+            kind: 'rejection',
+            payload: { draft: draftToJson(draft), accountId: user.accountId, ...(target.messageId ? { messageId: target.messageId } : {}) },
+          },
+        },
+      ]);
+      rt.logger.warn({ reason: ReasonCode[rejection.reason], account: user.address }, 'submission rejected; evidence queued until the TSA is reachable');
+      return rejection;
+    }
+  }
+}
+
+export function senderDetails(account: AccountRecord, certificateDer?: Buffer): EntityDetails {
+  return { address: account.address, name: account.displayName, certificateDer };
+}
+

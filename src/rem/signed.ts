@@ -1,0 +1,94 @@
+/**
+ * Assembles a provider-signed S/MIME message (multipart/signed, detached CAdES signature) from
+ * pieces that may be streamed, so a 100 MB original is hashed and copied without being held in
+ * memory. The signed bytes are exactly the pieces, in order.
+ */
+import { createHash } from 'node:crypto';
+import { Writable, type Readable } from 'node:stream';
+import { once } from 'node:events';
+import { base64Lines, CRLF, headerBlock, newBoundary } from './format';
+
+/** Produces a detached CMS signature (DER) over content whose SHA-256 is given. */
+export interface RemSigner {
+  signDigest(sha256: Buffer): Promise<Buffer>;
+}
+
+/** Literal bytes, or a stream factory (called once per pass). */
+export type Piece = Buffer | (() => Readable);
+
+async function forEachChunk(pieces: Piece[], fn: (chunk: Buffer) => Promise<void> | void): Promise<void> {
+  for (const p of pieces) {
+    if (Buffer.isBuffer(p)) {
+      await fn(p);
+      continue;
+    }
+    for await (const chunk of p()) await fn(chunk as Buffer);
+  }
+}
+
+export async function digestPieces(pieces: Piece[]): Promise<Buffer> {
+  const h = createHash('sha256');
+  await forEachChunk(pieces, (c) => {
+    h.update(c);
+  });
+  return h.digest();
+}
+
+async function write(out: Writable, chunk: Buffer): Promise<void> {
+  if (!out.write(chunk)) await once(out, 'drain');
+}
+
+export interface SignedMessageInput {
+  /** Top-level header fields except MIME-Version/Content-Type (added here). */
+  headers: Array<[string, string | undefined]>;
+  /** The entity to sign (its own headers + body), CRLF throughout. */
+  inner: Piece[];
+  signer: RemSigner;
+  out: Writable;
+}
+
+/** Writes the whole message to `out` (does not end it); returns the digest that was signed. */
+export async function writeSignedMessage(input: SignedMessageInput): Promise<Buffer> {
+  const digest = await digestPieces(input.inner);
+  const signature = await input.signer.signDigest(digest);
+  const b = newBoundary('signed');
+  const head =
+    headerBlock([
+      ...input.headers,
+      ['MIME-Version', '1.0'],
+      ['Content-Type', `multipart/signed; protocol="application/pkcs7-signature"; micalg=sha-256; boundary="${b}"`],
+    ]) +
+    CRLF +
+    `This is a KEP message signed by its provider (S/MIME).${CRLF}${CRLF}--${b}${CRLF}`;
+  const tail =
+    `${CRLF}--${b}${CRLF}` +
+    headerBlock([
+      ['Content-Type', 'application/pkcs7-signature; name="smime.p7s"'],
+      ['Content-Transfer-Encoding', 'base64'],
+      ['Content-Disposition', 'attachment; filename="smime.p7s"'],
+    ]) +
+    CRLF +
+    base64Lines(signature) +
+    `${CRLF}--${b}--${CRLF}`;
+  await write(input.out, Buffer.from(head, 'utf8'));
+  await forEachChunk(input.inner, (c) => write(input.out, c));
+  await write(input.out, Buffer.from(tail, 'utf8'));
+  return digest;
+}
+
+/** Collects a Writable's output in memory (for small messages such as receipts). */
+export class BufferSink {
+  private readonly chunks: Buffer[] = [];
+  readonly stream: Writable;
+  constructor() {
+    this.stream = new Writable({
+      write: (chunk: Buffer, _enc, cb) => {
+        this.chunks.push(chunk);
+        cb();
+      },
+    });
+  }
+  toBuffer(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
+}

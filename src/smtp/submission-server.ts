@@ -1,0 +1,148 @@
+/**
+ * SMTP submission listeners (587 STARTTLS, 465 implicit TLS) on smtp-server. This layer only
+ * translates: SMTP commands to SubmissionService calls, typed errors back to SMTP replies.
+ */
+import type { AddressInfo } from 'node:net';
+import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
+import type { AuthUser } from '../accounts/service';
+import type { EnvelopeRecipient, SubmissionService } from '../engine/submission';
+import { KepError, SubmissionRejected, TemporaryFailure } from '../errors';
+import type { Logger } from '../log';
+import { installEnhancedCodePassthrough } from './enhanced-codes';
+
+export interface SubmissionServerOptions {
+  service: SubmissionService;
+  logger: Logger;
+  tls: { key: Buffer | string; cert: Buffer | string };
+  hostname: string;
+  /** Advertised SIZE (the largest limit); the per-transaction limit is enforced by the service. */
+  maxMessageBytes: number;
+  socketTimeoutMs: number;
+}
+
+interface SessionState {
+  user?: AuthUser;
+  recipients: EnvelopeRecipient[];
+}
+
+/** SMTP error with the reply code smtp-server reads from `responseCode`. */
+function smtpError(code: number, enhanced: string, text: string): Error & { responseCode: number } {
+  return Object.assign(new Error(`${enhanced} ${text}`), { responseCode: code });
+}
+
+function toSmtpError(err: unknown, logger: Logger): Error {
+  if (err instanceof SubmissionRejected || err instanceof TemporaryFailure) {
+    return smtpError(err.reply.code, err.reply.enhanced, err.message);
+  }
+  logger.error({ err: err instanceof KepError ? err.message : err }, 'submission failed unexpectedly');
+  return smtpError(451, '4.3.0', 'Local error while processing the message, try again later');
+}
+
+export class SubmissionListener {
+  private readonly states = new WeakMap<SMTPServerSession, SessionState>();
+  private readonly servers: SMTPServer[] = [];
+
+  constructor(private readonly opts: SubmissionServerOptions) {
+    installEnhancedCodePassthrough();
+  }
+
+  /** Starts a listener; `secure` = implicit TLS (465), else STARTTLS (587). */
+  async listen(port: number, host: string, secure: boolean): Promise<number> {
+    const server = new SMTPServer(this.serverOptions(secure));
+    server.on('error', (err) => this.opts.logger.warn({ err: err.message }, 'smtp connection error'));
+    this.servers.push(server);
+    await new Promise<void>((resolve, reject) => {
+      server.server.once('error', reject);
+      server.listen(port, host, () => {
+        server.server.off('error', reject);
+        resolve();
+      });
+    });
+    return (server.server.address() as AddressInfo).port;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  }
+
+  private state(session: SMTPServerSession): SessionState {
+    let s = this.states.get(session);
+    if (!s) {
+      s = { recipients: [] };
+      this.states.set(session, s);
+    }
+    return s;
+  }
+
+  private serverOptions(secure: boolean): SMTPServerOptions {
+    const { service, logger } = this.opts;
+    return {
+      secure,
+      key: this.opts.tls.key,
+      cert: this.opts.tls.cert,
+      minVersion: 'TLSv1.2',
+      name: this.opts.hostname,
+      banner: 'kepd KEP submission service',
+      authMethods: ['PLAIN', 'LOGIN'],
+      allowInsecureAuth: false,
+      authOptional: false,
+      size: this.opts.maxMessageBytes,
+      disableReverseLookup: true,
+      hideENHANCEDSTATUSCODES: false,
+      hideDSN: true,
+      hideREQUIRETLS: true,
+      socketTimeout: this.opts.socketTimeoutMs,
+      logger: false,
+      onAuth: (auth, session, callback) => {
+        if (!session.secure) return callback(smtpError(538, '5.7.11', 'Encryption required: use STARTTLS or port 465'));
+        service.login(auth.username ?? '', auth.password ?? '').then(
+          (user) => {
+            if (!user) {
+              logger.info({ user: auth.username, ip: session.remoteAddress }, 'smtp authentication failed');
+              return callback(smtpError(535, '5.7.8', 'Authentication credentials invalid'));
+            }
+            this.state(session).user = user;
+            callback(null, { user: user.address });
+          },
+          (err: unknown) => callback(toSmtpError(err, logger)),
+        );
+      },
+      onMailFrom: (address, session, callback) => {
+        const st = this.state(session);
+        st.recipients = [];
+        if (!st.user) return callback(smtpError(530, '5.7.0', 'Authentication required'));
+        service.checkMailFrom(st.user, address.address).then(
+          () => callback(),
+          (err: unknown) => callback(toSmtpError(err, logger)),
+        );
+      },
+      onRcptTo: (address, session, callback) => {
+        const st = this.state(session);
+        if (!st.user) return callback(smtpError(530, '5.7.0', 'Authentication required'));
+        service.checkRecipient(st.user, address.address, st.recipients.length).then(
+          (rcpt) => {
+            if (!st.recipients.some((r) => r.address === rcpt.address)) st.recipients.push(rcpt);
+            callback();
+          },
+          (err: unknown) => callback(toSmtpError(err, logger)),
+        );
+      },
+      onData: (stream, session, callback) => {
+        const st = this.state(session);
+        const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address.toLowerCase() : '';
+        if (!st.user) {
+          stream.resume();
+          return callback(smtpError(530, '5.7.0', 'Authentication required'));
+        }
+        service.submit(st.user, { mailFrom, recipients: st.recipients }, stream).then(
+          (accepted) => callback(null, `2.0.0 Ok: queued as ${accepted.id}`),
+          (err: unknown) => {
+            // Drain what the client still sends so the reply lands after its final dot.
+            stream.resume();
+            callback(toSmtpError(err, logger));
+          },
+        );
+      },
+    };
+  }
+}
