@@ -10,7 +10,7 @@ import { SignatureVerificationError } from '../../src/pki/errors';
 import { bufferSource, fileSource } from '../../src/mime/sources';
 import { devPkiFixture } from '../support/pki';
 
-const DIR = resolve(__dirname, '../../../shared/spec/testvectors/en319532-4-v1.2.1');
+const DIR = resolve(__dirname, '../../spec/testvectors/en319532-4-v1.2.1');
 const cert = (f: string) => pemToDerList(readFileSync(join(DIR, f), 'utf8'))[0];
 const messages = readdirSync(DIR).filter((f) => /_REM_.*\.eml$/.test(f));
 

@@ -10,8 +10,8 @@ import { ReasonCode, type EventName } from '../../src/evidence/reasons';
 
 const run = promisify(execFile);
 
-export const SCHEMA = resolve(__dirname, '../../../shared/spec/schemas/ts102640-2-v2/TS02640_v2.xsd');
-export const TESTVECTORS = resolve(__dirname, '../../../shared/spec/testvectors/en319532-4-v1.2.1');
+export const SCHEMA = resolve(__dirname, '../../spec/schemas/ts102640-2-v2/TS02640_v2.xsd');
+export const TESTVECTORS = resolve(__dirname, '../../spec/testvectors/en319532-4-v1.2.1');
 
 export interface ToolResult {
   code: number;
