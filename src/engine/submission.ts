@@ -58,6 +58,8 @@ export class SubmissionService {
     const route = routeRecipient(rcpt, this.rt.config);
     let rejection: SubmissionRejected | undefined;
     if (route.kind === 'not-kep') rejection = Rejections.notKepAddress(rcpt);
+    // Accepting would promise a relay this build cannot make yet: refuse for now, losing nothing.
+    if (route.kind === 'remote') throw Rejections.relayUnavailable(rcpt, route.provider.name);
     if (route.kind === 'local') {
       const target = await this.rt.store.accounts.getByAddress(rcpt);
       if (!target) rejection = Rejections.unknownLocalRecipient(rcpt);

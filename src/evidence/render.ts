@@ -149,7 +149,8 @@ function renderRecipients(w: XmlWriter, data: EvidenceData): void {
   if (n === 0) throw new InvalidEvidenceData('recipients', 'at least one recipient is required');
   w.open('rem:RecipientsDetails');
   data.recipients.forEach((r, i) => {
-    if (!r.address) throw new InvalidEvidenceData(`recipients[${i}].address`, 'missing');
+    // A refusal before any RCPT (e.g. at MAIL FROM) names no recipient: an empty EntityDetails.
+    if (!r.address && data.event !== 'Rejection') throw new InvalidEvidenceData(`recipients[${i}].address`, 'missing');
     renderEntity(w, 'rem:EntityDetails', r, `recipients[${i}]`);
   });
   w.close('rem:RecipientsDetails');

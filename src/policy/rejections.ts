@@ -2,7 +2,7 @@
  * The catalogue of submission refusals: one place that pairs each rule with its SMTP reply
  * (RFC 3463 enhanced code) and its ETSI reason code (kep-rem.md §8.4).
  */
-import { SubmissionRejected } from '../errors';
+import { SubmissionRejected, TemporaryFailure } from '../errors';
 import { ReasonCode } from '../evidence/reasons';
 
 const reject = (code: number, enhanced: string, reason: ReasonCode, text: string): SubmissionRejected =>
@@ -23,6 +23,11 @@ export const Rejections = {
     reject(550, '5.1.1', ReasonCode.UnknownRecipient, `<${rcpt}>: no such KEP account`),
   recipientNotReceiving: (rcpt: string) =>
     reject(550, '5.2.1', ReasonCode.UnknownRecipient, `<${rcpt}>: this KEP account does not accept messages`),
+  relayUnavailable: (rcpt: string, provider: string) =>
+    new TemporaryFailure(
+      { code: 451, enhanced: '4.4.0' },
+      `<${rcpt}> is on another KEP provider (${provider}); relaying to other providers is not enabled on this server yet, nothing was accepted`,
+    ),
   tooManyRecipients: (max: number) =>
     reject(452, '4.5.3', ReasonCode.PolicyViolation, `Too many recipients (at most ${max} per message)`),
   tooBig: (size: number, limit: number, relay: boolean) =>

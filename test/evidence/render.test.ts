@@ -155,6 +155,15 @@ describe('renderEvidenceXml', () => {
     expect(() => renderEvidenceXml({ ...data, reasons: [{ code: ReasonCode.InvalidUserSignature }] })).not.toThrow();
   });
 
+  test('a refusal before any recipient was named renders one empty EntityDetails, schema-valid; other events need an address', async () => {
+    const rejection = { ...minimalEvidence(), event: 'Rejection' as const, reasons: [{ code: ReasonCode.PolicyViolation }], recipients: [{}] };
+    const xml = renderEvidenceXml(rejection);
+    expect(xml).toMatch(/<rem:RecipientsDetails>\s*<rem:EntityDetails>\s*<\/rem:EntityDetails>\s*<\/rem:RecipientsDetails>/);
+    const r = await xmllintValidate(tmp.file('empty-recipient.xml', xml));
+    expect(r.code).toBe(0);
+    expect(() => renderEvidenceXml({ ...minimalEvidence(), recipients: [{}] })).toThrow(/recipients\[0\]\.address/);
+  });
+
   test('inconsistent records are refused', () => {
     const min = minimalEvidence();
     expect(() => renderEvidenceXml({ ...min, event: 'Delivery' })).toThrow(/not an event of/);
