@@ -196,6 +196,8 @@ declare module '@zone-eu/wildduck/imap-core' {
   export interface IMAPServerOptions {
     secure?: boolean;
     needsUpgrade?: boolean;
+    /** Called as (options, callback) with { servername, meta }; an undefined context means the default one. */
+    SNICallback?: (opts: unknown, cb: (err: Error | null, context?: unknown) => void) => void;
     key?: Buffer | string;
     cert?: Buffer | string;
     ca?: Buffer | string | Array<Buffer | string>;

@@ -104,6 +104,9 @@ export function createImapServer(options: ImapServerOptions): ImapServer {
         // responses go out in several small writes; Nagle + delayed ACK would stall each ~40 ms
         noDelay: true,
         id: { name: 'kepd' },
+        // imap-core installs no default SNI handler for implicit-TLS listeners and then calls
+        // it on every client that sends SNI; one certificate serves every name here.
+        SNICallback: (_opts: unknown, cb: (err: Error | null, context?: unknown) => void) => cb(null, undefined),
       });
       attachHandlers(server, ctx);
       server.on('error', (err: Error) => logger.warn({ err: { name: err.name, message: err.message } }, 'IMAP connection error'));
