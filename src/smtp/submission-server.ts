@@ -8,7 +8,7 @@ import type { AuthUser } from '../accounts/service';
 import type { EnvelopeRecipient, SubmissionService } from '../engine/submission';
 import { KepError, SubmissionRejected, TemporaryFailure } from '../errors';
 import type { Logger } from '../log';
-import { installEnhancedCodePassthrough } from './enhanced-codes';
+import { installReplyPatches } from './reply-patches';
 
 export interface SubmissionServerOptions {
   service: SubmissionService;
@@ -43,7 +43,7 @@ export class SubmissionListener {
   private readonly servers: SMTPServer[] = [];
 
   constructor(private readonly opts: SubmissionServerOptions) {
-    installEnhancedCodePassthrough();
+    installReplyPatches();
   }
 
   /** Starts a listener; `secure` = implicit TLS (465), else STARTTLS (587). */
