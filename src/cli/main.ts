@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { ConfigError, ConflictError, NotFoundError, UsageError } from '../errors';
+import { CertificateFormatError, KeyFileError, NotACaCertificateError } from '../pki/errors';
 import { registerAccountCommands } from './commands/account';
 import { registerEvidenceCommands } from './commands/evidence';
 import { registerInitCommand } from './commands/init';
@@ -29,7 +30,8 @@ export function buildProgram(io: CliIo): Command {
 }
 
 export function exitCodeFor(err: unknown): number {
-  if (err instanceof UsageError || err instanceof ConfigError || err instanceof ConflictError || err instanceof NotFoundError) return 2;
+  const badInput = [UsageError, ConfigError, ConflictError, NotFoundError, NotACaCertificateError, CertificateFormatError, KeyFileError];
+  if (badInput.some((type) => err instanceof type)) return 2;
   return 1;
 }
 
