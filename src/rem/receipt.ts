@@ -37,7 +37,7 @@ export async function buildReceipt(input: ReceiptInput, signer: RemSigner): Prom
   const sink = new BufferSink();
   await writeSignedMessage({
     headers: [
-      ['From', formatAddress(input.serviceAddress, `${input.providerName} KEP`)],
+      ['From', formatAddress(input.serviceAddress, input.providerName)],
       ['To', formatAddress(input.to)],
       ['Subject', encodeText(receiptSubject(ev.type, ev.event, ev.message?.subject ?? ''))],
       ['Date', rfc5322Date(input.date)],
