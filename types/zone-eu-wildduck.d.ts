@@ -22,6 +22,8 @@ declare module '@zone-eu/wildduck/imap-core' {
   export interface ImapUser {
     id: string;
     username: string;
+    /** kepd: login of the authorised operator acting for the (entity) account `id`. */
+    operator?: string;
   }
 
   /** One entry of a FETCH query as fetch.js builds it. */
@@ -223,6 +225,10 @@ declare module '@zone-eu/wildduck/imap-core' {
     server: import('node:net').Server;
     connections: Set<unknown>;
     notifier: ImapNotifierApi;
+    /** Before the greeting; an error is answered with `* BYE <message>` and the connection closed. */
+    onConnect?: (session: ImapSession, callback: (err?: Error | null) => void) => void;
+    /** After the connection closed; imap-core finishes its cleanup once `callback` is called. */
+    onClose?: (session: ImapSession, callback: () => void) => void;
     onAuth?: (login: AuthRequest, session: ImapSession, callback: Cb<[{ user: ImapUser }?]>) => void;
     onList?: (query: string, session: ImapSession, callback: Cb<[ListedFolder[]?]>) => void;
     onLsub?: (query: string, session: ImapSession, callback: Cb<[ListedFolder[]?]>) => void;

@@ -102,6 +102,7 @@ export function validate(config: KepdConfig): void {
   if (config.limits.max_relay_message_bytes > config.limits.max_message_bytes) {
     throw new ConfigError('limits.max_relay_message_bytes must not exceed limits.max_message_bytes');
   }
+  validateLimits(config);
   if (config.store.backend !== 'embedded' && config.store.backend !== 'mongodb') {
     throw new ConfigError(`store.backend: "${config.store.backend}" is not one of embedded, mongodb`);
   }
@@ -114,6 +115,24 @@ export function validate(config: KepdConfig): void {
   const own = config.domain;
   for (const p of config.providers) {
     if (p.domains.includes(own)) throw new ConfigError(`providers "${p.name}" lists our own domain ${own}`);
+  }
+}
+
+/** Lower bounds below which a limit would refuse ordinary, standard-conforming traffic. */
+function validateLimits(config: KepdConfig): void {
+  const atLeast = (key: string, value: number, min: number, why: string): void => {
+    if (value < min) throw new ConfigError(`${key}: ${value} is below ${min} (${why})`);
+  };
+  atLeast('smtp.max_command_line_bytes', config.smtp.max_command_line_bytes, 512, 'RFC 5321 command lines may be 512 octets');
+  atLeast('imap.max_command_line_bytes', config.imap.max_command_line_bytes, 1000, 'IMAP clients send long UID sets');
+  atLeast('limits.max_line_bytes', config.limits.max_line_bytes, 78, 'RFC 5322 recommends lines of 78 characters');
+  atLeast('limits.max_header_fields', config.limits.max_header_fields, 1, 'a message needs at least From');
+  atLeast('limits.max_header_bytes', config.limits.max_header_bytes, 1024, 'headers of signed messages are a few KB');
+  atLeast('limits.max_mime_depth', config.limits.max_mime_depth, 2, 'a multipart/signed message has two levels');
+  atLeast('limits.max_mime_parts', config.limits.max_mime_parts, 3, 'a multipart/signed message has three entities');
+  if (config.auth.max_failures_per_account > 0 || config.auth.max_failures_per_ip > 0) {
+    atLeast('auth.failure_window_ms', config.auth.failure_window_ms, 1, 'failures are counted over this window');
+    atLeast('auth.lockout_ms', config.auth.lockout_ms, 1, 'a lockout must last some time');
   }
 }
 

@@ -23,13 +23,57 @@ export interface KepdConfig {
     relay_port: number;
     max_recipients: number;
     socket_timeout_ms: number;
+    /** Longest SMTP command line (the DATA content has `limits.max_line_bytes`). */
+    max_command_line_bytes: number;
+    /** Commands one session may send (0 = no limit). */
+    max_commands_per_session: number;
+    /** Concurrent sessions from one client address (0 = no limit). */
+    max_connections_per_ip: number;
+    /** Concurrent authenticated sessions of one account (0 = no limit). */
+    max_connections_per_account: number;
   };
-  imap: { port: number; tls_port: number; socket_timeout_ms: number };
+  imap: {
+    port: number;
+    tls_port: number;
+    socket_timeout_ms: number;
+    max_command_line_bytes: number;
+    max_commands_per_session: number;
+    max_connections_per_ip: number;
+    max_connections_per_account: number;
+  };
   api: { port: number };
   tsa: { url: string; timeout_ms: number };
-  limits: { max_message_bytes: number; max_relay_message_bytes: number };
+  limits: {
+    max_message_bytes: number;
+    max_relay_message_bytes: number;
+    /** Longest line of a submitted message, without its CRLF (RFC 5322 2.1.1: 998). */
+    max_line_bytes: number;
+    /** Fields in the top-level header of a submitted message. */
+    max_header_fields: number;
+    /** Bytes of the top-level header of a submitted message, blank line included. */
+    max_header_bytes: number;
+    /** MIME nesting of a submitted message (the message itself is level 1). */
+    max_mime_depth: number;
+    /** MIME entities in a submitted message, the message itself included. */
+    max_mime_parts: number;
+  };
+  /** Failed-login limits (SMTP AUTH and IMAP LOGIN/AUTHENTICATE together). */
+  auth: {
+    /** Failures for one login name within `failure_window_ms` that lock it (0 = never). */
+    max_failures_per_account: number;
+    /** Failures from one client address within the window that lock the address (0 = never). */
+    max_failures_per_ip: number;
+    failure_window_ms: number;
+    lockout_ms: number;
+  };
   quota: { default_bytes: number };
-  store: { backend: 'embedded' | 'mongodb'; mongodb_url: string };
+  accounts: { closed_access_days: number };
+  store: {
+    backend: 'embedded' | 'mongodb';
+    mongodb_url: string;
+    /** How often the daemon removes message files nothing references any more (0 = never). */
+    sweep_interval_ms: number;
+  };
   redis: { url: string };
   pki: {
     ca: string;
@@ -55,13 +99,41 @@ export function defaultConfig(dataDir: string): KepdConfig {
     domain: '',
     name: 'kepd KEP provider',
     host: '127.0.0.1',
-    smtp: { submission_port: 587, submissions_port: 465, relay_port: 25, max_recipients: 100, socket_timeout_ms: 300000 },
-    imap: { port: 143, tls_port: 993, socket_timeout_ms: 1800000 },
+    smtp: {
+      submission_port: 587,
+      submissions_port: 465,
+      relay_port: 25,
+      max_recipients: 100,
+      socket_timeout_ms: 300000,
+      max_command_line_bytes: 4096,
+      max_commands_per_session: 1000,
+      max_connections_per_ip: 20,
+      max_connections_per_account: 10,
+    },
+    imap: {
+      port: 143,
+      tls_port: 993,
+      socket_timeout_ms: 1800000,
+      max_command_line_bytes: 65536,
+      max_commands_per_session: 100000,
+      max_connections_per_ip: 50,
+      max_connections_per_account: 20,
+    },
     api: { port: 8080 },
     tsa: { url: '', timeout_ms: 10000 },
-    limits: { max_message_bytes: 104857600, max_relay_message_bytes: 26214400 },
+    limits: {
+      max_message_bytes: 104857600,
+      max_relay_message_bytes: 26214400,
+      max_line_bytes: 998,
+      max_header_fields: 500,
+      max_header_bytes: 262144,
+      max_mime_depth: 32,
+      max_mime_parts: 1000,
+    },
+    auth: { max_failures_per_account: 5, max_failures_per_ip: 20, failure_window_ms: 900000, lockout_ms: 900000 },
     quota: { default_bytes: 104857600 },
-    store: { backend: 'embedded', mongodb_url: '' },
+    accounts: { closed_access_days: 90 },
+    store: { backend: 'embedded', mongodb_url: '', sweep_interval_ms: 3600000 },
     redis: { url: '' },
     pki: {
       ca: 'pki/ca.pem',

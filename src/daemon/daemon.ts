@@ -1,10 +1,12 @@
 /**
- * The running daemon: runtime, job worker, SMTP submission and IMAP listeners. `stop()` drains:
- * listeners close first, then running jobs finish, then the store closes.
+ * The running daemon: runtime, job worker, blob sweeper, SMTP submission and IMAP listeners.
+ * `stop()` drains: listeners close first, then running jobs finish, then the store closes.
  */
 import { readFileSync } from 'node:fs';
 import type { KepdConfig } from '../config';
 import { resolveInData } from '../config';
+import { mailboxWriteRefusal } from '../accounts/service';
+import { AccessWatcher } from '../engine/access-watcher';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../engine/runtime';
 import { createRetrievalRecorder } from '../engine/retrieval';
 import { SubmissionService } from '../engine/submission';
@@ -12,7 +14,10 @@ import { createJobHandlers } from '../engine/jobs';
 import { JobWorker } from '../engine/worker';
 import { createImapServer } from '../imap';
 import type { Logger } from '../log';
+import { assertPrivateKeyFileMode } from '../pki/identity';
+import { ConnectionLimiter } from '../policy/connection-limits';
 import { SubmissionListener } from '../smtp/submission-server';
+import { BlobSweeper } from './blob-sweeper';
 
 export interface DaemonPorts {
   submission: number;
@@ -31,14 +36,20 @@ export class Daemon {
   static async start(config: KepdConfig, logger: Logger, options: RuntimeOptions = {}): Promise<Daemon> {
     const rt = await createRuntime(config, logger, options);
     const closers: Array<() => Promise<void>> = [];
+    const accessPolicy = { closedAccessDays: config.accounts.closed_access_days };
     try {
+      const tlsKeyPath = resolveInData(config.data_dir, config.pki.tls_key);
+      assertPrivateKeyFileMode(tlsKeyPath);
       const tls = {
-        key: readFileSync(resolveInData(config.data_dir, config.pki.tls_key)),
+        key: readFileSync(tlsKeyPath),
         cert: readFileSync(resolveInData(config.data_dir, config.pki.tls_cert)),
       };
       const worker = new JobWorker(rt.store, createJobHandlers(rt), logger, { now: rt.now });
       worker.start();
       closers.push(() => worker.stop());
+      const sweeper = new BlobSweeper(rt.store, logger, config.store.sweep_interval_ms);
+      sweeper.start();
+      closers.push(() => sweeper.stop());
 
       const service = new SubmissionService(rt);
       const smtp = new SubmissionListener({
@@ -48,6 +59,9 @@ export class Daemon {
         hostname: config.domain,
         maxMessageBytes: config.limits.max_message_bytes,
         socketTimeoutMs: config.smtp.socket_timeout_ms,
+        maxCommandLineBytes: config.smtp.max_command_line_bytes,
+        maxCommandsPerSession: config.smtp.max_commands_per_session,
+        connections: new ConnectionLimiter({ perAddress: config.smtp.max_connections_per_ip, perAccount: config.smtp.max_connections_per_account }),
       });
       closers.unshift(() => smtp.close());
       const submission = await smtp.listen(config.smtp.submission_port, config.host, false);
@@ -57,18 +71,32 @@ export class Daemon {
         store: rt.store,
         tls,
         logger,
-        authenticate: async (username, password) => {
-          const user = await service.login(username, password);
-          return user ? { accountId: user.accountId, address: user.address } : null;
+        authenticate: async (username, password, client) => {
+          const user = await service.login(username, password, { protocol: 'imap', address: client.address });
+          if (!user) return null;
+          return user.operator === undefined
+            ? { accountId: user.accountId, address: user.address }
+            : { accountId: user.accountId, address: user.address, operator: user.operator };
         },
         onRetrieval: createRetrievalRecorder(rt),
+        writeRefusal: (accountId) => mailboxWriteRefusal(rt.store, accountId, rt.now(), accessPolicy),
         maxMessageBytes: config.limits.max_message_bytes,
         socketTimeoutMs: config.imap.socket_timeout_ms,
         now: rt.now,
+        sessionLimits: {
+          connections: new ConnectionLimiter({ perAddress: config.imap.max_connections_per_ip, perAccount: config.imap.max_connections_per_account }),
+          maxCommandLineBytes: config.imap.max_command_line_bytes,
+          maxCommandsPerSession: config.imap.max_commands_per_session,
+        },
       });
       closers.unshift(() => imap.close());
       const imapPort = (await imap.listen({ port: config.imap.port, host: config.host, secure: false })).port;
       const imapsPort = (await imap.listen({ port: config.imap.tls_port, host: config.host, secure: true })).port;
+
+      // removed operators and ended read-only periods end open sessions too
+      const watcher = new AccessWatcher(rt, [imap]);
+      await watcher.start();
+      closers.unshift(() => watcher.stop());
 
       const ports = { submission, submissions, imap: imapPort, imaps: imapsPort };
       for (const [service, port] of Object.entries(ports)) logger.info({ service, host: config.host, port }, 'listening');

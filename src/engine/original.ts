@@ -5,7 +5,7 @@
  */
 import addressparser from 'nodemailer/lib/addressparser';
 import type { IletiTip } from '../store/types';
-import { decodeHeaderValue, getHeader, MimeFormatError, scanEntity, type RangeSource } from '../mime';
+import { decodeHeaderValue, getHeader, getHeaders, MimeFormatError, scanEntity, type RangeSource } from '../mime';
 import { Rejections } from '../policy/rejections';
 
 export interface OriginalInfo {
@@ -31,6 +31,8 @@ export async function inspectOriginal(src: RangeSource): Promise<OriginalInfo> {
   }
   const fromRaw = getHeader(headers, 'from');
   if (!fromRaw) throw Rejections.malformed('no From header');
+  // RFC 5322 3.6: exactly one From field. With two, a reader may show the one we did not check.
+  if (getHeaders(headers, 'from').length > 1) throw Rejections.malformed('more than one From header');
   const from = addressparser(fromRaw, { flatten: true });
   if (from.length !== 1 || !from[0]?.address) throw Rejections.malformed('From must name exactly one mailbox');
   const tipRaw = getHeader(headers, 'x-tr-rem-iletitip');

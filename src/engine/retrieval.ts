@@ -6,8 +6,10 @@
 import type { MessageRecord } from '../store/types';
 import type { Runtime } from './runtime';
 
-export function createRetrievalRecorder(rt: Runtime): (message: MessageRecord, accountId: string) => Promise<void> {
-  return async (message, accountId) => {
+export function createRetrievalRecorder(
+  rt: Runtime,
+): (message: MessageRecord, accountId: string, reader?: { operator?: string }) => Promise<void> {
+  return async (message, accountId, reader) => {
     if (message.kind !== 'dispatch' || !message.providerMessageId || !message.recipientIndex) return;
     if (message.accountId !== accountId) return;
     await rt.store.commit([
@@ -20,6 +22,8 @@ export function createRetrievalRecorder(rt: Runtime): (message: MessageRecord, a
             recipientIndex: message.recipientIndex,
             accountId,
             at: rt.now().toISOString(),
+            // the operator who opened an entity's mail is named as its delegate in the evidence
+            ...(reader?.operator !== undefined ? { operator: reader.operator } : {}),
           },
           uniqueKey: `retrieval:${message.providerMessageId}:${message.recipientIndex}`,
         },

@@ -3,6 +3,7 @@
  * identities, time-stamper, evidence signer, REM signer and the user trust store.
  */
 import { readFileSync } from 'node:fs';
+import { LoginGuard } from '../accounts/login-guard';
 import type { KepdConfig } from '../config';
 import { resolveInData } from '../config';
 import { EvidenceSigner } from '../evidence';
@@ -30,6 +31,8 @@ export interface Runtime {
   userTrust: TrustStore;
   /** Our own root (DER): anchors the provider and TSA certificates when we verify our output. */
   providerTrustAnchors: Buffer[];
+  /** Failed-login limits and the login audit trail, shared by SMTP and IMAP. */
+  loginGuard: LoginGuard;
 }
 
 export interface RuntimeOptions {
@@ -56,16 +59,29 @@ export async function createRuntime(config: KepdConfig, logger: Logger, options:
   const remSigner: RemSigner = {
     signDigest: (sha256) => signDetachedCades({ contentDigest: sha256, identity: provider, timeStamper }),
   };
+  const now = options.now ?? (() => new Date());
+  const loginGuard = new LoginGuard({
+    limits: {
+      maxFailuresPerAccount: config.auth.max_failures_per_account,
+      maxFailuresPerAddress: config.auth.max_failures_per_ip,
+      windowMs: config.auth.failure_window_ms,
+      lockoutMs: config.auth.lockout_ms,
+    },
+    audit: store.loginAudit,
+    logger,
+    now,
+  });
   return {
     config,
     logger,
     store,
-    now: options.now ?? (() => new Date()),
+    now,
     provider,
     timeStamper,
     evidenceSigner: new EvidenceSigner({ identity: provider, timeStamper }),
     remSigner,
     userTrust: new TrustStore(inData(config.pki.trust_dir)),
     providerTrustAnchors,
+    loginGuard,
   };
 }

@@ -9,11 +9,10 @@ import { parseCertificate } from '../pki/certs';
 import { SignatureVerificationError } from '../pki/errors';
 import { verifySmimeMessage } from '../pki/smime-verify';
 import { Rejections } from '../policy/rejections';
-import { signerMismatch } from '../policy/signer';
-import type { AccountRecord } from '../store/types';
+import { signerMismatch, type SenderIdentity } from '../policy/signer';
 import type { Runtime } from './runtime';
 
-export async function verifySender(rt: Runtime, src: RangeSource, account: AccountRecord): Promise<Buffer> {
+export async function verifySender(rt: Runtime, src: RangeSource, sender: SenderIdentity): Promise<Buffer> {
   let signerDer: Buffer;
   try {
     const verified = await verifySmimeMessage(src, { trustAnchors: await rt.userTrust.certificates(), at: rt.now() });
@@ -24,8 +23,8 @@ export async function verifySender(rt: Runtime, src: RangeSource, account: Accou
   }
   const cert = parseCertificate(signerDer);
   const mismatch = signerMismatch(
-    { serialNumbers: cert.subjectSerialNumber ? [cert.subjectSerialNumber] : [], emails: cert.emails },
-    { address: account.address, nationalId: account.nationalId },
+    { serialNumbers: cert.subjectSerialNumber ? [cert.subjectSerialNumber] : [], emails: cert.emails, sha256: cert.sha256 },
+    sender,
   );
   if (mismatch) throw Rejections.wrongSigner(mismatch);
   return signerDer;

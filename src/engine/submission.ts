@@ -7,13 +7,19 @@
 import { createHash } from 'node:crypto';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { activeOperator } from '../accounts/operators';
 import { authenticate, type AuthUser } from '../accounts/service';
 import { SubmissionRejected, TemporaryFailure, TimeStampUnavailable } from '../errors';
 import type { EntityDetails } from '../evidence/model';
+import { sha256Hex } from '../pki/certs';
 import { ReasonCode } from '../evidence/reasons';
+import { MimeShapeMeter } from '../mime/shape';
+import { shapeRejection } from '../policy/message-limits';
 import { Rejections } from '../policy/rejections';
+import type { SenderIdentity } from '../policy/signer';
 import { routeRecipient, sizeLimitFor, type RecipientRoute } from '../policy/recipients';
-import type { AccountRecord, StoreOp, SubmissionRecord } from '../store/types';
+import { StorageFull } from '../store';
+import type { AccountRecord, BlobRef, StoreOp, SubmissionRecord } from '../store/types';
 import { draftToJson } from './draft-json';
 import { evidenceOps, issueEvidence, providerMessageIdFor, type EvidenceDraft } from './issue';
 import { newMessageId } from './ids';
@@ -35,13 +41,26 @@ export interface Accepted {
   id: string;
 }
 
+/** Where a login comes from (for the failed-login limits and the audit trail). */
+export interface LoginClient {
+  protocol: 'smtp' | 'imap';
+  /** The client's IP address. */
+  address: string;
+}
+
 const AUTH_METHOD = 'urn:kepd:authentication:smtp-sasl-password';
 
 export class SubmissionService {
   constructor(private readonly rt: Runtime) {}
 
-  login(username: string, password: string): Promise<AuthUser | null> {
-    return authenticate(this.rt.store, username, password, this.rt.now);
+  /**
+   * Checks a login through the login guard (failed-login limits, audit trail); throws
+   * LoginLocked while the name or the client's address is locked out.
+   */
+  login(username: string, password: string, client: LoginClient = { protocol: 'smtp', address: '' }): Promise<AuthUser | null> {
+    return this.rt.loginGuard.attempt({ protocol: client.protocol, client: client.address, username }, () =>
+      authenticate(this.rt.store, username, password, this.rt.now, { closedAccessDays: this.rt.config.accounts.closed_access_days }),
+    );
   }
 
   /** MAIL FROM: the sender must be the authenticated account, active, allowed to send, within quota. */
@@ -51,7 +70,11 @@ export class SubmissionService {
     if (rejection) throw await this.reject(user, rejection, { recipients: [] });
   }
 
-  /** RCPT TO: every recipient must be a KEP address, and a local one must exist. */
+  /**
+   * RCPT TO: every recipient must be a KEP address, and a local one must exist. An existing
+   * account that does not receive (closed, awaiting activation) is accepted here: the dispatch
+   * job gives its sender a NonDelivery evidence for it (kep-rem.md §8.2).
+   */
   async checkRecipient(user: AuthUser, address: string, current: number): Promise<EnvelopeRecipient> {
     const rcpt = address.trim().toLowerCase();
     if (current >= this.rt.config.smtp.max_recipients) throw Rejections.tooManyRecipients(this.rt.config.smtp.max_recipients);
@@ -63,7 +86,6 @@ export class SubmissionService {
     if (route.kind === 'local') {
       const target = await this.rt.store.accounts.getByAddress(rcpt);
       if (!target) rejection = Rejections.unknownLocalRecipient(rcpt);
-      else if (target.state !== 'active') rejection = Rejections.recipientNotReceiving(rcpt);
     }
     if (rejection) throw await this.reject(user, rejection, { recipients: [rcpt] });
     return { address: rcpt, route };
@@ -87,20 +109,24 @@ export class SubmissionService {
     const hash = createHash('sha256');
     let size = 0;
     const writer = rt.store.blobs.createWriter();
+    // The shape (line length, header, MIME nesting) is measured on the way to disk, not re-read.
+    const meter = new MimeShapeMeter({ maxDepth: rt.config.limits.max_mime_depth });
     const limiter = new Transform({
       transform(chunk: Buffer, _enc, cb) {
         hash.update(chunk);
         const before = size;
         size += chunk.length;
         if (before >= limit) return cb();
-        cb(null, size > limit ? chunk.subarray(0, limit - before) : chunk);
+        const kept = size > limit ? chunk.subarray(0, limit - before) : chunk;
+        meter.push(kept);
+        cb(null, kept);
       },
     });
     try {
       await pipeline(data, limiter, writer);
     } catch (err) {
       writer.destroy();
-      throw new TemporaryFailure({ code: 451, enhanced: '4.3.0' }, 'Could not store the message, try again later', err);
+      throw storageFailure(err) ?? new TemporaryFailure({ code: 451, enhanced: '4.3.0' }, 'Could not store the message, try again later', err);
     }
     const pending = await writer.pending;
     const digest = hash.digest();
@@ -109,10 +135,12 @@ export class SubmissionService {
     let signerCertificateDer: Buffer | undefined;
     try {
       if (size > limit) throw Rejections.tooBig(size, limit, relay);
+      const shapeProblem = shapeRejection(meter.result(), rt.config.limits);
+      if (shapeProblem) throw shapeProblem;
       original = await inspectOriginal(pending);
       if (original.fromAddress !== envelope.mailFrom) throw Rejections.fromMismatch(original.fromAddress ?? '', envelope.mailFrom);
       const account = await this.account(user);
-      signerCertificateDer = await verifySender(rt, pending, account);
+      signerCertificateDer = await verifySender(rt, pending, await this.signingIdentity(user, account));
     } catch (err) {
       await pending.discard();
       if (!(err instanceof SubmissionRejected)) throw err;
@@ -156,7 +184,14 @@ export class SubmissionService {
       }
       throw err;
     }
-    const blob = await pending.commit();
+    let blob: BlobRef;
+    try {
+      blob = await pending.commit();
+    } catch (err) {
+      // Not acknowledged: the temp file goes (the evidence issued above is never archived).
+      await pending.discard();
+      throw storageFailure(err) ?? err;
+    }
     const submission: SubmissionRecord = {
       id,
       accountId: account.id,
@@ -179,7 +214,11 @@ export class SubmissionService {
     if (envelope.recipients.some((r) => r.route.kind === 'local')) {
       ops.push({ op: 'enqueueJob', job: { kind: 'dispatch', payload: { messageId: id }, uniqueKey: `dispatch:${id}` } });
     }
-    await rt.store.commit(ops);
+    try {
+      await rt.store.commit(ops);
+    } catch (err) {
+      throw storageFailure(err) ?? err;
+    }
     rt.logger.info({ messageId: id, sender: account.address, recipients: recipients.length, size }, 'submission accepted');
     return { id };
   }
@@ -190,7 +229,21 @@ export class SubmissionService {
     return account;
   }
 
+  /**
+   * Who must have signed: the holder's identity, or the certificate registered for the acting
+   * operator — who must still be authorised (removal takes effect mid-session too).
+   */
+  private async signingIdentity(user: AuthUser, account: AccountRecord): Promise<SenderIdentity> {
+    if (user.operator === undefined) return { address: account.address, nationalId: account.nationalId };
+    const operator = await activeOperator(this.rt.store, account.id, user.operator);
+    if (!operator) throw Rejections.operatorNotAuthorised(user.operator, account.address);
+    return { address: account.address, registeredCertificateSha256: sha256Hex(operator.certificateDer), operator: operator.login };
+  }
+
   private async senderRejection(user: AuthUser, account: AccountRecord, mailFrom: string): Promise<SubmissionRejected | undefined> {
+    if (user.operator !== undefined && !(await activeOperator(this.rt.store, account.id, user.operator))) {
+      return Rejections.operatorNotAuthorised(user.operator, account.address);
+    }
     if (mailFrom.trim().toLowerCase() !== account.address) return Rejections.senderMismatch(mailFrom, account.address);
     if (account.state !== 'active') return Rejections.accountNotActive(account.address, account.state);
     if (account.receiveOnly) return Rejections.receiveOnly(account.address);
@@ -242,7 +295,7 @@ export class SubmissionService {
       rt.logger.info({ evidence: ev.data.identifier, reason: ReasonCode[rejection.reason], account: user.address }, 'submission rejected');
       return new SubmissionRejected(rejection.reply, rejection.reason, `${rejection.message} (rejection evidence ${ev.data.identifier})`);
     } catch (err) {
-      if (!(err instanceof TimeStampUnavailable)) throw err;
+      if (!(err instanceof TimeStampUnavailable)) throw storageFailure(err) ?? err;
       await rt.store.commit([
         {
           op: 'enqueueJob',
@@ -256,6 +309,12 @@ export class SubmissionService {
       return rejection;
     }
   }
+}
+
+/** A full disk as the client should hear it (452 4.3.1); undefined for any other failure. */
+function storageFailure(err: unknown): TemporaryFailure | undefined {
+  if (err instanceof StorageFull) return new TemporaryFailure(err.reply, 'Insufficient system storage, try again later', err);
+  return undefined;
 }
 
 export function senderDetails(account: AccountRecord, certificateDer?: Buffer): EntityDetails {

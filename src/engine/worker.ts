@@ -17,6 +17,9 @@ export interface WorkerOptions {
   now?: () => Date;
 }
 
+/** Longest pause between claims while the store refuses them. */
+const MAX_CLAIM_BACKOFF_MS = 30_000;
+
 /** Backoff: 1 s, 2 s, 4 s … capped at 5 minutes; permanent failures park for a day. */
 export function retryDelayMs(attempts: number, permanent: boolean): number {
   if (permanent) return 24 * 3600 * 1000;
@@ -64,14 +67,22 @@ export class JobWorker {
   }
 
   private async run(): Promise<void> {
+    let failedClaims = 0;
     while (!this.stopped) {
       let claimed: ClaimedJob[] = [];
       const free = this.concurrency - this.running;
       if (free > 0) {
         try {
           claimed = await this.store.jobs.claim({ limit: free, leaseMs: this.leaseMs, kinds: Object.keys(this.handlers) });
+          failedClaims = 0;
         } catch (err) {
-          this.logger.error({ err }, 'claiming jobs failed');
+          // The store cannot take the claim (a full disk, a locked database): due jobs would make
+          // the next claim immediate, so back off instead of spinning and flooding the log.
+          failedClaims++;
+          const pauseMs = Math.min(this.pollMs * 2 ** Math.min(failedClaims - 1, 16), MAX_CLAIM_BACKOFF_MS);
+          this.logger.error({ err: (err as Error).message, failedClaims, retryInMs: pauseMs }, 'claiming jobs failed');
+          await this.sleep(pauseMs);
+          continue;
         }
       }
       for (const job of claimed) this.track(this.execute(job));
@@ -109,14 +120,17 @@ export class JobWorker {
     }
   }
 
-  private async sleep(): Promise<void> {
+  /** Sleeps until the next job is due (at most the poll interval), or exactly `fixedMs`; new work and stop() wake it. */
+  private async sleep(fixedMs?: number): Promise<void> {
     if (this.stopped) return;
-    let ms = this.pollMs;
-    try {
-      const next = await this.store.jobs.nextRunAt();
-      if (next) ms = Math.max(0, Math.min(ms, next.getTime() - this.now().getTime()));
-    } catch {
-      // fall back to the poll interval
+    let ms = fixedMs ?? this.pollMs;
+    if (fixedMs === undefined) {
+      try {
+        const next = await this.store.jobs.nextRunAt();
+        if (next) ms = Math.max(0, Math.min(ms, next.getTime() - this.now().getTime()));
+      } catch {
+        // fall back to the poll interval
+      }
     }
     await new Promise<void>((resolve) => {
       const t = setTimeout(done, ms);

@@ -25,6 +25,20 @@ export class RetrievalNotRecorded extends ImapRefusal {
   }
 }
 
+/**
+ * A login that is refused for now (lockout, too many connections): `NO [UNAVAILABLE] text`.
+ * imap-core renders LOGIN refusals from `response`/`code`/`message` but AUTHENTICATE refusals
+ * from `response`/`message` alone, so for AUTHENTICATE the code goes into the text.
+ */
+export class LoginUnavailable extends ImapRefusal {
+  override readonly name = 'LoginUnavailable';
+  readonly response = 'NO';
+  constructor(method: 'LOGIN' | 'PLAIN', text: string) {
+    super('UNAVAILABLE', text);
+    if (method === 'PLAIN') this.message = `[UNAVAILABLE] ${text}`;
+  }
+}
+
 /** The connection went away while a response was being written. */
 export class ConnectionClosed extends KepError {
   override readonly name = 'ConnectionClosed';

@@ -4,7 +4,7 @@
  * account's sessions, each then reads the journal from the modseq it has seen. Changes a session
  * made and already answered itself (STORE, \Seen on FETCH) are marked so it is not told twice.
  */
-import type { ImapNotifierApi, ImapSession, NotificationEntry, NotifierMessage } from '@zone-eu/wildduck/imap-core';
+import type { ImapNotifierApi, ImapSession, ImapUser, NotificationEntry, NotifierMessage } from '@zone-eu/wildduck/imap-core';
 import type { JournalEntry, MailboxChangeEvent, MailStore } from '../store/types';
 import type { Logger } from '../log';
 
@@ -14,7 +14,8 @@ type Listener = (message?: NotifierMessage) => void;
 const MAX_OWN_MARKS = 10_000;
 
 export class ImapNotifier implements ImapNotifierApi {
-  private readonly listeners = new Map<string, Set<Listener>>();
+  /** Per account: each logged-in session's listener, and the session (to end it when access ends). */
+  private readonly listeners = new Map<string, Map<Listener, ImapSession>>();
   private readonly ownChanges = new Map<string, string>();
   private readonly onChange = (event: MailboxChangeEvent): void => this.fire(event.accountId);
 
@@ -30,10 +31,10 @@ export class ImapNotifier implements ImapNotifierApi {
     if (!accountId) return;
     let set = this.listeners.get(accountId);
     if (!set) {
-      set = new Set();
+      set = new Map();
       this.listeners.set(accountId, set);
     }
-    set.add(handler);
+    set.set(handler, session);
   }
 
   removeListener(session: ImapSession, handler: Listener): void {
@@ -57,12 +58,32 @@ export class ImapNotifier implements ImapNotifierApi {
 
   /** Wakes every session of the account: they check their selected mailbox's journal. */
   fire(accountId: string): void {
-    for (const handler of [...(this.listeners.get(accountId) ?? [])]) handler();
+    for (const handler of [...(this.listeners.get(accountId)?.keys() ?? [])]) handler();
   }
 
   /** Sessions that have this mailbox selected are disconnected: it no longer exists. */
   dropMailbox(accountId: string, mailboxId: string): void {
-    for (const handler of [...(this.listeners.get(accountId) ?? [])]) handler({ command: 'DROP', mailbox: mailboxId });
+    for (const handler of [...(this.listeners.get(accountId)?.keys() ?? [])]) handler({ command: 'DROP', mailbox: mailboxId });
+  }
+
+  /** The users of the logged-in sessions, one entry per session. */
+  sessionUsers(): ImapUser[] {
+    const out: ImapUser[] = [];
+    for (const sessions of this.listeners.values()) for (const session of sessions.values()) if (session.user) out.push(session.user);
+    return out;
+  }
+
+  /** Says BYE to and closes every logged-in session whose user matches; returns how many. */
+  endSessions(match: (user: ImapUser) => boolean, reason: string): number {
+    let ended = 0;
+    for (const sessions of [...this.listeners.values()]) {
+      for (const [handler, session] of [...sessions]) {
+        if (!session.user || !match(session.user)) continue;
+        handler({ command: 'LOGOUT', reason });
+        ended++;
+      }
+    }
+    return ended;
   }
 
   /** Records flag changes a session already reported itself. */

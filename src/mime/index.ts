@@ -6,3 +6,4 @@ export { parseContentType, DEFAULT_CONTENT_TYPE } from './content-type';
 export { scanEntity, type ScanOptions } from './scan-entity';
 export { BoundaryScanner } from './boundary-scanner';
 export { MimeFormatError } from './errors';
+export { MimeShapeMeter, type MessageShape, type ShapeMeterOptions } from './shape';

@@ -3,11 +3,12 @@
  * bytes as received, never over a re-encoding.
  */
 import * as asn1js from 'asn1js';
+import { KepError } from '../errors';
 
 export type Asn1Node = asn1js.AsnType;
 
 /** Thrown when bytes are not the expected ASN.1 structure (callers wrap it in their own error). */
-export class Asn1FormatError extends Error {
+export class Asn1FormatError extends KepError {
   override readonly name = 'Asn1FormatError';
 }
 

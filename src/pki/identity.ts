@@ -7,14 +7,25 @@ import { spkiDer } from './keys';
 import { certificatesFromFile } from './pem';
 import type { SigningIdentity } from './types';
 
-/** Throws KeyFileError unless only the owner can read the key file. */
+/**
+ * Throws KeyFileError unless the key file belongs to the user this process runs as and nobody
+ * else (group, others) may read it.
+ */
 export function assertPrivateKeyFileMode(keyPath: string): void {
   if (process.platform === 'win32') return; // POSIX modes do not apply
   let mode: number;
+  let owner: number;
   try {
-    mode = statSync(keyPath).mode;
+    ({ mode, uid: owner } = statSync(keyPath));
   } catch (e) {
     throw new KeyFileError(keyPath, `cannot read private key file ${keyPath}: ${(e as Error).message}`, e);
+  }
+  const self = process.getuid?.();
+  if (self !== undefined && owner !== self) {
+    throw new KeyFileError(
+      keyPath,
+      `private key file ${keyPath} belongs to uid ${owner}, not to the user kepd runs as (uid ${self}); fix it with: chown ${self} ${keyPath}`,
+    );
   }
   if (mode & 0o077) {
     const octal = (mode & 0o777).toString(8).padStart(3, '0');

@@ -1,5 +1,6 @@
 /** Which recipients are KEP addresses, and where they live (pure; no I/O). */
 import type { KepdConfig, ProviderPeer } from '../config';
+import { ReasonCode } from '../evidence/reasons';
 
 export type RecipientRoute = { kind: 'local' } | { kind: 'remote'; provider: ProviderPeer } | { kind: 'not-kep' };
 
@@ -18,4 +19,18 @@ export function sizeLimitFor(
 ): { limit: number; relay: boolean } {
   const relay = routes.some((r) => r.kind === 'remote');
   return { limit: relay ? limits.max_relay_message_bytes : limits.max_message_bytes, relay };
+}
+
+/**
+ * Why a local recipient cannot be delivered to (the dispatch job's NonDelivery evidence), or
+ * undefined when it can. Over quota is no reason: incoming KEP is never refused for that.
+ */
+export function deliveryRefusal(
+  address: string,
+  account: { state: 'pending' | 'active' | 'closed' } | undefined,
+): { code: ReasonCode; details: string } | undefined {
+  if (!account) return { code: ReasonCode.UnknownRecipient, details: `<${address}> is not a KEP account of this provider` };
+  if (account.state === 'closed') return { code: ReasonCode.UnknownRecipient, details: `<${address}> is a closed KEP account and receives no messages` };
+  if (account.state === 'pending') return { code: ReasonCode.UnknownRecipient, details: `<${address}> is not activated yet and receives no messages` };
+  return undefined;
 }

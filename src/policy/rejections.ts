@@ -15,6 +15,8 @@ export const Rejections = {
     reject(550, '5.7.1', ReasonCode.PolicyViolation, `KEP account <${account}> is ${state} and cannot send`),
   receiveOnly: (account: string) =>
     reject(550, '5.7.1', ReasonCode.PolicyViolation, `KEP account <${account}> is receive-only and cannot send`),
+  operatorNotAuthorised: (login: string, account: string) =>
+    reject(550, '5.7.1', ReasonCode.PolicyViolation, `Operator ${login} is no longer authorised to act for KEP account <${account}>`),
   senderOverQuota: (used: number, limit: number) =>
     reject(552, '5.2.2', ReasonCode.PolicyViolation, `Your KEP mailbox is full (${used} of ${limit} bytes); delete messages to send again`),
   notKepAddress: (rcpt: string) =>
@@ -46,4 +48,19 @@ export const Rejections = {
     reject(550, '5.6.0', ReasonCode.InvalidMessageFormat, `X-TR-REM-iletiTip "${value}" is not one of standart, eYazisma, eTebligat`),
   wrongSigner: (detail: string) =>
     reject(550, '5.7.1', ReasonCode.InvalidUserSignature, `Message is not signed by the sender: ${detail}`),
+  headerTooLarge: (max: number) =>
+    reject(552, '5.3.4', ReasonCode.PolicyViolation, `The message header is larger than ${max} bytes`),
+  tooManyHeaderFields: (count: number, max: number) =>
+    reject(550, '5.6.0', ReasonCode.InvalidMessageFormat, `The message header has ${count} fields; at most ${max} are accepted`),
+  lineTooLong: (lineNumber: number, length: number, max: number) =>
+    reject(
+      550,
+      '5.6.0',
+      ReasonCode.InvalidMessageFormat,
+      `Line ${lineNumber} of the message is ${length} bytes long; lines may be at most ${max} bytes (RFC 5322 2.1.1)`,
+    ),
+  mimeTooDeep: (max: number) =>
+    reject(550, '5.6.0', ReasonCode.InvalidMessageFormat, `MIME parts are nested more than ${max} levels deep`),
+  tooManyMimeParts: (max: number) =>
+    reject(550, '5.6.0', ReasonCode.InvalidMessageFormat, `The message has more than ${max} MIME parts`),
 };

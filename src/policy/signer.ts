@@ -7,11 +7,20 @@ export interface SignerAttributes {
   serialNumbers: string[];
   /** rfc822Name entries of the subjectAltName (and legacy emailAddress in the subject). */
   emails: string[];
+  /** SHA-256 (hex) of the certificate's DER. */
+  sha256?: string;
 }
 
 export interface SenderIdentity {
   address: string;
   nationalId?: string;
+  /**
+   * SHA-256 (hex) of the certificate registered for an acting operator: then that certificate,
+   * and no other, identifies the sender.
+   */
+  registeredCertificateSha256?: string;
+  /** Who the registered certificate belongs to (for the refusal text). */
+  operator?: string;
 }
 
 /** ETSI EN 319 412-1 semantics prefixes such as "PNOTR-" or "IDCTR-" wrap the national id. */
@@ -23,6 +32,11 @@ export function normaliseNationalId(value: string): string {
 
 /** Returns undefined when the certificate identifies the sender, else a reason for the refusal. */
 export function signerMismatch(signer: SignerAttributes, sender: SenderIdentity): string | undefined {
+  if (sender.registeredCertificateSha256 !== undefined) {
+    if (signer.sha256 !== undefined && signer.sha256.toLowerCase() === sender.registeredCertificateSha256.toLowerCase()) return undefined;
+    const who = sender.operator ? `operator ${sender.operator}` : 'the acting operator';
+    return `the certificate is not the one registered for ${who} of <${sender.address}>`;
+  }
   if (sender.nationalId) {
     const want = normaliseNationalId(sender.nationalId);
     if (signer.serialNumbers.some((s) => normaliseNationalId(s) === want)) return undefined;

@@ -5,7 +5,6 @@
  */
 import { createHash } from 'node:crypto';
 import { Writable, type Readable } from 'node:stream';
-import { once } from 'node:events';
 import { base64Lines, CRLF, headerBlock, newBoundary } from './format';
 
 /** Produces a detached CMS signature (DER) over content whose SHA-256 is given. */
@@ -34,8 +33,26 @@ export async function digestPieces(pieces: Piece[]): Promise<Buffer> {
   return h.digest();
 }
 
+/**
+ * Writes with backpressure. A destination that fails or closes ends the wait with its error
+ * (a failed file write — a full disk — must fail the job, not leave it waiting for 'drain').
+ */
 async function write(out: Writable, chunk: Buffer): Promise<void> {
-  if (!out.write(chunk)) await once(out, 'drain');
+  if (out.destroyed) throw out.errored ?? new Error('the destination was closed');
+  if (out.write(chunk)) return;
+  await new Promise<void>((resolve, reject) => {
+    const done = (err?: Error | null): void => {
+      out.off('drain', onDrain);
+      out.off('close', onClose);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onDrain = (): void => done();
+    const onClose = (): void => done(out.errored ?? new Error('the destination was closed'));
+    out.on('drain', onDrain);
+    out.on('close', onClose);
+    if (out.destroyed) onClose();
+  });
 }
 
 export interface SignedMessageInput {

@@ -6,9 +6,12 @@ import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
 import type { AuthUser } from '../accounts/service';
 import type { EnvelopeRecipient, SubmissionService } from '../engine/submission';
+import { guardSockets } from '../common/socket-guard';
 import { KepError, SubmissionRejected, TemporaryFailure } from '../errors';
 import type { Logger } from '../log';
+import type { Admission, ConnectionLimiter } from '../policy/connection-limits';
 import { installReplyPatches } from './reply-patches';
+import { installCommandLimit, MAX_COMMANDS_OPTION } from './session-limits';
 
 export interface SubmissionServerOptions {
   service: SubmissionService;
@@ -18,12 +21,21 @@ export interface SubmissionServerOptions {
   /** Advertised SIZE (the largest limit); the per-transaction limit is enforced by the service. */
   maxMessageBytes: number;
   socketTimeoutMs: number;
+  /** Longest command line (smtp-server answers 421 and closes beyond it). */
+  maxCommandLineBytes: number;
+  /** Commands per connection, 0 = no limit. */
+  maxCommandsPerSession: number;
+  /** Concurrent connections per client address and per account, shared by both listeners. */
+  connections: ConnectionLimiter;
 }
 
 interface SessionState {
   user?: AuthUser;
   recipients: EnvelopeRecipient[];
 }
+
+/** Connection-limit admissions held by a session, keyed by session id (released on close). */
+type Admissions = Map<string, Admission[]>;
 
 /** SMTP error with the reply code smtp-server reads from `responseCode`. */
 function smtpError(code: number, enhanced: string, text: string): Error & { responseCode: number } {
@@ -41,15 +53,18 @@ function toSmtpError(err: unknown, logger: Logger): Error {
 export class SubmissionListener {
   private readonly states = new WeakMap<SMTPServerSession, SessionState>();
   private readonly servers: SMTPServer[] = [];
+  private readonly admissions: Admissions = new Map();
 
   constructor(private readonly opts: SubmissionServerOptions) {
     installReplyPatches();
+    installCommandLimit();
   }
 
   /** Starts a listener; `secure` = implicit TLS (465), else STARTTLS (587). */
   async listen(port: number, host: string, secure: boolean): Promise<number> {
     const server = new SMTPServer(this.serverOptions(secure));
     server.on('error', (err) => this.opts.logger.warn({ err: err.message }, 'smtp connection error'));
+    guardSockets(server.server, this.opts.connections, this.opts.logger, 'smtp');
     this.servers.push(server);
     await new Promise<void>((resolve, reject) => {
       server.server.once('error', reject);
@@ -74,9 +89,22 @@ export class SubmissionListener {
     return s;
   }
 
+  private hold(session: SMTPServerSession, admission: Admission): void {
+    const held = this.admissions.get(session.id);
+    if (held) held.push(admission);
+    else this.admissions.set(session.id, [admission]);
+  }
+
+  private release(session: SMTPServerSession): void {
+    for (const admission of this.admissions.get(session.id) ?? []) admission.release();
+    this.admissions.delete(session.id);
+  }
+
   private serverOptions(secure: boolean): SMTPServerOptions {
-    const { service, logger } = this.opts;
-    return {
+    const { service, logger, connections } = this.opts;
+    const options: SMTPServerOptions & { [MAX_COMMANDS_OPTION]: number } = {
+      [MAX_COMMANDS_OPTION]: this.opts.maxCommandsPerSession,
+      maxCommandLength: this.opts.maxCommandLineBytes,
       secure,
       key: this.opts.tls.key,
       cert: this.opts.tls.cert,
@@ -93,14 +121,27 @@ export class SubmissionListener {
       hideREQUIRETLS: true,
       socketTimeout: this.opts.socketTimeoutMs,
       logger: false,
+      onConnect: (session, callback) => {
+        const admitted = connections.admitAddress(session.remoteAddress);
+        if (!admitted.admitted) {
+          logger.warn({ client: session.remoteAddress, limit: admitted.limit }, 'smtp connection refused: too many from one address');
+          return callback(smtpError(421, '4.7.0', `Too many connections from your address (at most ${admitted.limit}); try again later`));
+        }
+        this.hold(session, admitted.admission);
+        callback();
+      },
+      onClose: (session) => this.release(session),
       onAuth: (auth, session, callback) => {
         if (!session.secure) return callback(smtpError(538, '5.7.11', 'Encryption required: use STARTTLS or port 465'));
-        service.login(auth.username ?? '', auth.password ?? '').then(
+        service.login(auth.username ?? '', auth.password ?? '', { protocol: 'smtp', address: session.remoteAddress }).then(
           (user) => {
-            if (!user) {
-              logger.info({ user: auth.username, ip: session.remoteAddress }, 'smtp authentication failed');
-              return callback(smtpError(535, '5.7.8', 'Authentication credentials invalid'));
+            if (!user) return callback(smtpError(535, '5.7.8', 'Authentication credentials invalid'));
+            const admitted = connections.admitAccount(user.accountId);
+            if (!admitted.admitted) {
+              logger.warn({ account: user.address, limit: admitted.limit }, 'smtp login refused: too many connections of one account');
+              return callback(smtpError(454, '4.7.0', `Too many connections for this account (at most ${admitted.limit}); try again later`));
             }
+            this.hold(session, admitted.admission);
             this.state(session).user = user;
             callback(null, { user: user.address });
           },
@@ -144,5 +185,6 @@ export class SubmissionListener {
         );
       },
     };
+    return options;
   }
 }

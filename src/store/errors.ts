@@ -3,7 +3,7 @@
  * (ConflictError, NotFoundError, TemporaryFailure, ...), so protocol layers can map them to a
  * reply without knowing the store.
  */
-import { ConfigError, ConflictError, KepError, NotFoundError, TemporaryFailure, UsageError } from '../errors';
+import { ConfigError, ConflictError, KepError, NotFoundError, TemporaryFailure, UsageError, type SmtpReply } from '../errors';
 
 /** The configured backend is not part of this build. */
 export class StoreBackendUnavailable extends ConfigError {
@@ -26,9 +26,20 @@ export class SchemaTooNew extends KepError {
 
 /** The store could not apply a change for a reason that may pass (busy, I/O, disk full). */
 export class StoreUnavailable extends TemporaryFailure {
-  override readonly name = 'StoreUnavailable';
+  override readonly name: string = 'StoreUnavailable';
+  constructor(message: string, cause?: unknown, reply: SmtpReply = { code: 451, enhanced: '4.3.0' }) {
+    super(reply, message, cause);
+  }
+}
+
+/**
+ * The disk (or the account's filesystem quota) is full: nothing was stored. RFC 3463 4.3.1
+ * "mail system full" with 452, as RFC 5321 names it for insufficient system storage.
+ */
+export class StorageFull extends StoreUnavailable {
+  override readonly name = 'StorageFull';
   constructor(message: string, cause?: unknown) {
-    super({ code: 451, enhanced: '4.3.0' }, message, cause);
+    super(message, cause, { code: 452, enhanced: '4.3.1' });
   }
 }
 

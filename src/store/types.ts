@@ -31,7 +31,7 @@ export interface ByteRange {
 export interface PendingBlob extends BlobRef {
   createReadStream(range?: ByteRange): Readable;
   read(range?: ByteRange): Promise<Buffer>;
-  /** Makes the bytes a durable, content-addressed blob (idempotent if it already exists). */
+  /** Makes the bytes a durable, content-addressed blob (idempotent if it already exists); a failure discards them. */
   commit(): Promise<BlobRef>;
   discard(): Promise<void>;
 }
@@ -69,6 +69,12 @@ export interface AccountRecord {
   quotaBytes: number;
   state: AccountState;
   createdAt: Date;
+  /** When the account was last closed (state 'closed'): its read-only period counts from here. */
+  closedAt?: Date;
+  /** Shown in the KEP directory (rehber) while active: always for legal entities, opt-in for persons. */
+  listed: boolean;
+  /** MERSIS number (16 digits) of a legal entity, for directory lookups. */
+  mersis?: string;
 }
 
 export interface NewAccount {
@@ -80,6 +86,9 @@ export interface NewAccount {
   receiveOnly: boolean;
   quotaBytes: number;
   state: AccountState;
+  /** Default false. */
+  listed?: boolean;
+  mersis?: string;
 }
 
 /** The folders every account has (interface.md "Mailboxes"). */
@@ -99,18 +108,120 @@ export interface AccountChanges {
   displayName?: string;
   nationalId?: string;
   receiveOnly?: boolean;
+  /** null clears it (reopening). */
+  closedAt?: Date | null;
+  listed?: boolean;
+  mersis?: string | null;
 }
 
+/** What happened to an account (its history, kep-rem.md §8.2 "every transition is logged"). */
+export type AccountEventKind =
+  | 'created'
+  | 'activated'
+  | 'closed'
+  | 'reopened'
+  | 'quota-changed'
+  | 'operator-added'
+  | 'operator-removed'
+  | 'directory-listed'
+  | 'directory-unlisted';
+
+/** One entry of an account's append-only history. */
+export interface AccountEvent {
+  /** Increasing across all accounts: watchers read "everything after seq N". */
+  seq: number;
+  accountId: string;
+  kind: AccountEventKind;
+  /** Who made the change (e.g. `cli:root`, an operator login, `system`). */
+  actor: string;
+  at: Date;
+  details?: JsonObject;
+  /** SHA-256 (hex) of a document kept with the event (e.g. the signed activation agreement). */
+  documentSha256?: string;
+}
+
+export interface NewAccountEvent {
+  kind: AccountEventKind;
+  actor: string;
+  /** Defaults to the store's clock. */
+  at?: Date;
+  details?: JsonObject;
+  /** Kept with the event, byte for byte (e.g. the signed activation agreement). */
+  document?: Buffer;
+}
+
+/** Exactly one criterion; matches are case-insensitive (names also ignore Turkish diacritics). */
+export type DirectoryQuery = { address: string } | { mersis: string } | { name: string };
+
 export interface AccountRepo {
-  /** Creates the account and its default mailboxes atomically; ConflictError if the address was ever issued. */
-  create(input: NewAccount): Promise<AccountRecord>;
-  /** Applies `changes` (lifecycle state, quota, password, ...); NotFoundError for an unknown id. */
-  update(id: string, changes: AccountChanges): Promise<AccountRecord>;
+  /**
+   * Creates the account and its default mailboxes atomically, with its 'created' history entry;
+   * ConflictError if the address was ever issued or is an operator login.
+   */
+  create(input: NewAccount, event?: { actor: string; at?: Date }): Promise<AccountRecord>;
+  /**
+   * Applies `changes` (lifecycle state, quota, password, ...) and, when given, appends `event`
+   * to the history in the same transaction; NotFoundError for an unknown id.
+   */
+  update(id: string, changes: AccountChanges, event?: NewAccountEvent): Promise<AccountRecord>;
   getById(id: string): Promise<AccountRecord | undefined>;
   getByAddress(address: string): Promise<AccountRecord | undefined>;
   list(): Promise<AccountRecord[]>;
   /** Bytes of all messages stored in the account's mailboxes. */
   usage(accountId: string): Promise<number>;
+  /** The account's history, oldest first. */
+  history(accountId: string): Promise<AccountEvent[]>;
+  /** The document kept with a history entry, if any. */
+  eventDocument(seq: number): Promise<Buffer | undefined>;
+  /** History entries of all accounts after `seq`, oldest first (for watchers). */
+  eventsSince(seq: number, limit?: number): Promise<AccountEvent[]>;
+  /** The highest history seq (0 when there is none). */
+  lastEventSeq(): Promise<number>;
+  /** Accounts shown in the directory — listed and active — that match `query`, by address. */
+  listedAccounts(query: DirectoryQuery, limit: number): Promise<AccountRecord[]>;
+}
+
+// ---------------------------------------------------------------- operators
+
+/** An authorised operator (işlem yetkilisi) of a legal-entity account. */
+export interface OperatorRecord {
+  id: string;
+  /** The entity account the operator acts for. */
+  accountId: string;
+  /** Lower-case login name (SMTP/IMAP/API); never reused, even after removal. */
+  login: string;
+  passwordHash: string;
+  /** DER of the operator's registered signing certificate. */
+  certificateDer: Buffer;
+  /** The operator's own national id (TC kimlik no), when known. */
+  nationalId?: string;
+  name?: string;
+  addedAt: Date;
+  /** Set when the operator's authorisation ended. */
+  removedAt?: Date;
+}
+
+export interface NewOperator {
+  accountId: string;
+  login: string;
+  passwordHash: string;
+  certificateDer: Buffer;
+  nationalId?: string;
+  name?: string;
+}
+
+export interface OperatorRepo {
+  /**
+   * Adds an operator and its 'operator-added' history entry atomically. ConflictError when the
+   * login was ever used or is an issued address; NotFoundError for an unknown account.
+   */
+  add(input: NewOperator, event: { actor: string; at?: Date }): Promise<OperatorRecord>;
+  /** Ends an active operator's authorisation, with its 'operator-removed' entry; NotFoundError when none. */
+  remove(accountId: string, login: string, event: { actor: string; at?: Date }): Promise<OperatorRecord>;
+  /** The operator with this login, active or removed. */
+  getByLogin(login: string): Promise<OperatorRecord | undefined>;
+  /** The account's operators in the order they were added. */
+  list(accountId: string, options?: { includeRemoved?: boolean }): Promise<OperatorRecord[]>;
 }
 
 // ---------------------------------------------------------------- submissions
@@ -279,6 +390,41 @@ export interface MessageRepo {
   journal(mailboxId: string, sinceModseq: number): Promise<JournalEntry[]>;
 }
 
+// ---------------------------------------------------------------- login audit trail
+
+/**
+ * `success`: credentials accepted; `failure`: credentials wrong (or the account may not log in);
+ * `refused`: not checked because the name or client address is locked out; `lockout`: a lockout
+ * starts (detail says which and until when).
+ */
+export type LoginOutcome = 'success' | 'failure' | 'refused' | 'lockout';
+
+export interface NewLoginAuditEntry {
+  at: Date;
+  /** smtp, imap, api. */
+  protocol: string;
+  /** The client's address as the listener saw it. */
+  client: string;
+  /** The login name as given (normalised, length-bounded); never a password. */
+  username: string;
+  /** The account, when the name belongs to one. */
+  accountId?: string;
+  outcome: LoginOutcome;
+  detail?: string;
+}
+
+/** One entry of the append-only login audit trail. */
+export interface LoginAuditEntry extends NewLoginAuditEntry {
+  /** Increasing: entries are listed in the order they happened. */
+  seq: number;
+}
+
+export interface LoginAuditLog {
+  append(entry: NewLoginAuditEntry): Promise<void>;
+  /** Newest first. */
+  list(filter?: { username?: string; client?: string; since?: Date; limit?: number }): Promise<LoginAuditEntry[]>;
+}
+
 // ---------------------------------------------------------------- durable jobs
 
 export interface NewJob {
@@ -340,11 +486,14 @@ export interface IntegrityReport {
 export interface MailStore {
   readonly blobs: BlobStore;
   readonly accounts: AccountRepo;
+  readonly operators: OperatorRepo;
   readonly mailboxes: MailboxRepo;
   readonly messages: MessageRepo;
   readonly submissions: SubmissionRepo;
   readonly evidence: EvidenceArchive;
   readonly jobs: JobQueue;
+  /** Every login attempt over SMTP and IMAP (append-only). */
+  readonly loginAudit: LoginAuditLog;
   /** 'mailbox-change' (MailboxChangeEvent), 'jobs' (new work enqueued). */
   readonly events: EventEmitter;
   /**

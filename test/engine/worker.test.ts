@@ -87,3 +87,39 @@ test('stop waits for running jobs (drain)', async () => {
   expect(finished).toBe(true);
   expect(await store.jobs.pendingCount()).toBe(0);
 });
+
+test('a store that refuses claims (a full disk) is retried after growing pauses, not in a tight loop', async () => {
+  jest.useFakeTimers();
+  try {
+    let claims = 0;
+    const { EventEmitter } = await import('node:events');
+    const refusing = {
+      events: new EventEmitter(),
+      jobs: {
+        claim: async () => {
+          claims++;
+          throw new Error('database or disk is full');
+        },
+        // A job is overdue: without the pause the next claim would follow at once.
+        nextRunAt: async () => new Date(0),
+      },
+    } as unknown as MailStore;
+    const worker = new JobWorker(refusing, { any: async () => undefined }, silentLogger, { pollMs: 100 });
+    worker.start();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(claims).toBe(1);
+    await jest.advanceTimersByTimeAsync(99);
+    expect(claims).toBe(1);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(claims).toBe(2);
+    await jest.advanceTimersByTimeAsync(199);
+    expect(claims).toBe(2);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(claims).toBe(3);
+    const stopped = worker.stop();
+    await jest.advanceTimersByTimeAsync(0);
+    await stopped;
+  } finally {
+    jest.useRealTimers();
+  }
+});

@@ -3,6 +3,7 @@
  * to reach another account's mailboxes or messages (neither through the protocol nor by
  * handing a handler a foreign mailbox id).
  */
+import { EventEmitter } from 'node:events';
 import { PassThrough } from 'node:stream';
 import type { FetchOptions, ImapSession } from '@zone-eu/wildduck/imap-core';
 import { RawImap, rawLogin, startImapHarness, type ImapHarness } from '../support/imap';
@@ -168,7 +169,8 @@ describe('every mailbox handler checks ownership itself', () => {
       remoteAddress: '127.0.0.1',
       clientHostname: 'localhost',
       writeStream,
-      socket: { destroyed: false, writable: true },
+      // a socket as far as the handlers use it: its state, and 'close' to notice a client leaving
+      socket: Object.assign(new EventEmitter(), { destroyed: false, writable: true }),
       formatResponse: (command: string, uid: number) => ({ tag: '*', command: `${uid} ${command}`, attributes: [] }),
       isUTF8Enabled: () => false,
     } as unknown as ImapSession;

@@ -158,4 +158,13 @@ describe('blob store', () => {
     expect(await t.store.blobs.exists(missing)).toBe(false);
     await expect(t.store.blobs.read('../../etc/passwd')).rejects.toBeInstanceOf(InvalidStoreInput);
   });
+
+  it('a writer that fails reports it through `pending` even to a caller that does not listen for errors', async () => {
+    const writer = t.store.blobs.createWriter();
+    writer.write(Buffer.from('the start of a message'));
+    // What a failing file write (a full disk) does to the stream; nobody listens for 'error' here.
+    writer.destroy(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }));
+    await expect(writer.pending).rejects.toThrow(/ENOSPC/);
+    expect(await readdir(join(t.dir, 'tmp'))).toEqual([]);
+  });
 });

@@ -1,3 +1,6 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { LeaseLost, type ClaimedJob } from '../../src/store';
 import { openTempStore, type TempStore } from '../support/store-fixtures';
 
@@ -24,7 +27,7 @@ describe('durable jobs', () => {
 
     const first = await t.store.jobs.claim({ limit: 10, leaseMs: 30_000 });
     expect(first.map((j) => j.kind).sort()).toEqual(['a', 'c']);
-    expect(first.every((j) => j.attempts === 0 && /^[0-9a-f]{32}$/.test(j.leaseToken))).toBe(true);
+    expect(first.every((j) => j.attempts === 0 && new RegExp(`^${process.pid}\\.[0-9a-f]{12}\\.[0-9a-f]{24}$`).test(j.leaseToken))).toBe(true);
     expect(await t.store.jobs.claim({ limit: 10, leaseMs: 30_000 })).toEqual([]);
     // Running jobs still count as not done; next due time is the lease expiry.
     expect(await t.store.jobs.pendingCount()).toBe(3);
@@ -89,6 +92,34 @@ describe('durable jobs', () => {
     expect(jobsEvents).toBe(0);
     await enqueue('u', { uniqueKey: 'relay:K2' });
     expect(jobsEvents).toBe(1);
+  });
+
+  it('a lease held by a process that is gone is claimable at once; a live holder keeps it until it expires', async () => {
+    for (const kind of ['dead', 'earlier-self', 'live']) await enqueue(kind);
+    await t.store.jobs.claim({ limit: 3, leaseMs: 120_000 });
+    // Rewrite the holders as a crashed process, an earlier process that had our pid, and a live one.
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    const live = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+    try {
+      const raw = new Database(join(t.dir, 'db', 'kepd.sqlite'));
+      try {
+        const set = raw.prepare('UPDATE jobs SET lease_token = ? WHERE kind = ?');
+        set.run(`${dead}.0123456789ab.${'0'.repeat(24)}`, 'dead');
+        set.run(`${process.pid}.0123456789ab.${'0'.repeat(24)}`, 'earlier-self');
+        set.run(`${live.pid}.0123456789ab.${'0'.repeat(24)}`, 'live');
+      } finally {
+        raw.close();
+      }
+      const again = await t.store.jobs.claim({ limit: 5, leaseMs: 120_000 });
+      expect(again.map((j) => j.kind).sort()).toEqual(['dead', 'earlier-self']);
+      expect(again.every((j) => j.attempts === 1)).toBe(true);
+      // Our own current leases are never taken over.
+      expect(await t.store.jobs.claim({ limit: 5, leaseMs: 120_000 })).toEqual([]);
+      clock += 120_001;
+      expect((await t.store.jobs.claim({ limit: 5, leaseMs: 1000 })).map((j) => j.kind).sort()).toEqual(['dead', 'earlier-self', 'live']);
+    } finally {
+      live.kill('SIGKILL');
+    }
   });
 
   it('two instances never claim the same job', async () => {

@@ -5,6 +5,7 @@ import { defaultConfig } from '../../src/config';
 import { ConfigError } from '../../src/errors';
 import { createStore, openEmbeddedStore, SchemaTooNew, StoreBackendUnavailable } from '../../src/store';
 import { SqliteDb } from '../../src/store/embedded/database';
+import { SCHEMA_VERSION } from '../../src/store/embedded/migrations';
 import { createAccount, putSample, newMessage, tempDataDir } from '../support/store-fixtures';
 
 describe('opening the store', () => {
@@ -49,7 +50,9 @@ describe('opening the store', () => {
     const raw = new Database(join(dir, 'db', 'kepd.sqlite'));
     try {
       expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
-      expect(raw.prepare('SELECT version FROM schema_version').all()).toEqual([{ version: 1 }]);
+      // every migration applied once, in order, up to the newest
+      const versions = Array.from({ length: SCHEMA_VERSION }, (_, i) => ({ version: i + 1 }));
+      expect(raw.prepare('SELECT version FROM schema_version ORDER BY version').all()).toEqual(versions);
     } finally {
       raw.close();
     }

@@ -3,8 +3,11 @@ import { createAccount } from '../../accounts/service';
 import { parseAddress } from '../../accounts/address';
 import { NotFoundError, UsageError } from '../../errors';
 import type { AccountType } from '../../store/types';
+import { accountInfo, formatAccountInfo } from '../account-info';
+import { actorOf } from '../actor';
 import { printJson, type CliIo } from '../io';
 import { withStore } from '../store';
+import { registerLifecycleCommands } from './account-lifecycle';
 
 function parseBytes(value: string): number {
   const m = /^(\d+)\s*([kmg]i?b?|b)?$/i.exec(value.trim());
@@ -19,7 +22,7 @@ export function registerAccountCommands(program: Command, io: CliIo): void {
 
   account
     .command('create <address>')
-    .description('create an active account; prints its id')
+    .description('create an active account (awaiting activation with --pending); prints its id')
     .requiredOption('--data <dir>', 'data directory')
     .requiredOption('--password <pw>', 'login password (SMTP/IMAP)')
     .option('--type <type>', 'person or entity', 'person')
@@ -27,12 +30,29 @@ export function registerAccountCommands(program: Command, io: CliIo): void {
     .option('--name <name>', 'display name of the holder')
     .option('--receive-only', 'may receive and read but never send')
     .option('--quota <bytes>', 'mailbox quota in bytes (e.g. 104857600 or 100MB)')
+    .option('--pending', 'awaiting activation (kepd account activate with the signed agreement)')
+    .option('--listed', "list a person in the KEP directory (legal entities always are)")
+    .option('--mersis <n>', "a legal entity's MERSIS number (16 digits)")
+    .option('--by <name>', 'who makes the change, for the account history (default: cli:<os user>)')
     .action(
       async (
         address: string,
-        opts: { data: string; password: string; type: string; nationalId?: string; name?: string; receiveOnly?: boolean; quota?: string },
+        opts: {
+          data: string;
+          password: string;
+          type: string;
+          nationalId?: string;
+          name?: string;
+          receiveOnly?: boolean;
+          quota?: string;
+          pending?: boolean;
+          listed?: boolean;
+          mersis?: string;
+          by?: string;
+        },
       ) => {
         if (opts.type !== 'person' && opts.type !== 'entity') throw new UsageError(`--type must be person or entity, not "${opts.type}"`);
+        const actor = actorOf(opts.by);
         const created = await withStore(opts.data, (store, config) =>
           createAccount(store, config.domain, config.quota.default_bytes, {
             address,
@@ -42,6 +62,10 @@ export function registerAccountCommands(program: Command, io: CliIo): void {
             displayName: opts.name,
             receiveOnly: opts.receiveOnly,
             quotaBytes: opts.quota ? parseBytes(opts.quota) : undefined,
+            pending: opts.pending,
+            listed: opts.listed,
+            mersis: opts.mersis,
+            actor,
           }),
         );
         io.out(`${created.id}\n`);
@@ -50,40 +74,18 @@ export function registerAccountCommands(program: Command, io: CliIo): void {
 
   account
     .command('show <address>')
-    .description('state, type, quota used/limit')
+    .description('state, type, quota used/limit, operators and the history of changes')
     .requiredOption('--data <dir>', 'data directory')
     .option('--json', 'machine-readable output')
     .action(async (address: string, opts: { data: string; json?: boolean }) => {
-      const info = await withStore(opts.data, async (store) => {
+      const info = await withStore(opts.data, async (store, config) => {
         const a = await store.accounts.getByAddress(parseAddress(address).address);
         if (!a) throw new NotFoundError(`no account ${address}`);
-        return {
-          id: a.id,
-          address: a.address,
-          state: a.state,
-          type: a.type,
-          displayName: a.displayName ?? null,
-          nationalId: a.nationalId ?? null,
-          receiveOnly: a.receiveOnly,
-          quota: { usedBytes: await store.accounts.usage(a.id), limitBytes: a.quotaBytes },
-          operators: [] as string[],
-          createdAt: a.createdAt.toISOString(),
-        };
+        return accountInfo(store, a, { closedAccessDays: config.accounts.closed_access_days });
       });
       if (opts.json) return printJson(io, info);
-      io.out(
-        [
-          `address:      ${info.address}`,
-          `id:           ${info.id}`,
-          `state:        ${info.state}`,
-          `type:         ${info.type}${info.receiveOnly ? ' (receive-only)' : ''}`,
-          `name:         ${info.displayName ?? '-'}`,
-          `national id:  ${info.nationalId ?? '-'}`,
-          `quota:        ${info.quota.usedBytes} of ${info.quota.limitBytes} bytes used`,
-          `operators:    ${info.operators.length ? info.operators.join(', ') : '-'}`,
-          `created:      ${info.createdAt}`,
-          '',
-        ].join('\n'),
-      );
+      io.out(formatAccountInfo(info));
     });
+
+  registerLifecycleCommands(account, io, parseBytes);
 }

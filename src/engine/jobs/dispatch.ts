@@ -6,7 +6,7 @@
 import { parseEvidenceXml } from '../../evidence';
 import { ReasonCode } from '../../evidence/reasons';
 import { writeDispatch } from '../../rem/dispatch';
-import { routeRecipient } from '../../policy/recipients';
+import { deliveryRefusal, routeRecipient } from '../../policy/recipients';
 import type { ClaimedJob, StoreOp } from '../../store/types';
 import { evidenceOps, issueEvidence } from '../issue';
 import { inspectOriginal } from '../original';
@@ -31,6 +31,8 @@ export async function runDispatchJob(rt: Runtime, job: ClaimedJob): Promise<void
   const original = await inspectOriginal(source);
 
   const writer = rt.store.blobs.createWriter();
+  // The dispatch is signed (a TSA request) before its first byte is written: an attempt that
+  // fails must still close the writer, or its temp file and descriptor outlive it.
   await writeDispatch(
     {
       sender: submission.sender,
@@ -48,7 +50,10 @@ export async function runDispatchJob(rt: Runtime, job: ClaimedJob): Promise<void
     },
     rt.remSigner,
     writer,
-  );
+  ).catch((err: unknown) => {
+    writer.destroy();
+    throw err;
+  });
   writer.end();
   const dispatchBlob = await (await writer.pending).commit();
 
@@ -58,12 +63,13 @@ export async function runDispatchJob(rt: Runtime, job: ClaimedJob): Promise<void
     const index = i + 1;
     const account = await rt.store.accounts.getByAddress(address);
     const base = submissionEvidenceBase(submission, acceptanceData);
-    if (!account || account.state !== 'active') {
+    const refusal = deliveryRefusal(address, account);
+    if (!account || refusal) {
       const ev = await issueEvidence(rt, {
         ...base,
         type: 'DeliveryNonDeliveryToRecipient',
         event: 'NonDelivery',
-        reasons: [{ code: ReasonCode.UnknownRecipient, details: `<${address}> does not accept messages` }],
+        reasons: [refusal ?? { code: ReasonCode.UnknownRecipient, details: `<${address}> does not accept messages` }],
         eventTime: rt.now(),
         refersToRecipient: index,
       });

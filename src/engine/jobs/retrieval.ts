@@ -4,13 +4,22 @@
  * (`retrieval:<id>:<n>`) is what makes this once per recipient and message.
  */
 import { parseEvidenceXml } from '../../evidence';
-import type { ClaimedJob } from '../../store/types';
+import type { EntityDetails } from '../../evidence/model';
+import type { ClaimedJob, JsonValue } from '../../store/types';
 import { evidenceOps, issueEvidence } from '../issue';
 import type { Runtime } from '../runtime';
 import { PermanentJobError } from './errors';
 import { submissionEvidenceBase } from './evidence-base';
 
 export const IMAP_AUTH_METHOD = 'urn:kepd:authentication:imap-password';
+
+/** The operator who read for an entity recipient, as the evidence's delegate (with their certificate). */
+async function readerDelegate(rt: Runtime, login: JsonValue | undefined): Promise<EntityDetails | undefined> {
+  if (typeof login !== 'string' || !login) return undefined;
+  const operator = await rt.store.operators.getByLogin(login);
+  if (!operator) return { name: login };
+  return { name: operator.name ? `${operator.name} (${operator.login})` : operator.login, certificateDer: operator.certificateDer };
+}
 
 export async function runRetrievalJob(rt: Runtime, job: ClaimedJob): Promise<void> {
   const id = String(job.payload.messageId ?? '');
@@ -21,6 +30,7 @@ export async function runRetrievalJob(rt: Runtime, job: ClaimedJob): Promise<voi
   const acceptanceRecord = await rt.store.evidence.getByKey(`acceptance:${id}`);
   const acceptance = acceptanceRecord && (await rt.store.evidence.get(acceptanceRecord.id));
   if (!acceptance) throw new PermanentJobError(`acceptance evidence of ${id} not found`);
+  const delegate = await readerDelegate(rt, job.payload.operator);
   const ev = await issueEvidence(rt, {
     ...submissionEvidenceBase(submission, parseEvidenceXml(acceptance.xml)),
     type: 'RetrievalNonRetrievalByRecipient',
@@ -28,6 +38,7 @@ export async function runRetrievalJob(rt: Runtime, job: ClaimedJob): Promise<voi
     recipientAuthentication: { time: at, method: IMAP_AUTH_METHOD },
     eventTime: at,
     refersToRecipient: index,
+    ...(delegate ? { recipientsDelegates: [{ delegate, recipients: [index] }] } : {}),
   });
   await rt.store.commit([
     ...evidenceOps(ev, { messageId: id, accountId: submission.accountId, uniqueKey: `retrieval:${id}:${index}` }),

@@ -20,6 +20,10 @@ export interface StreamValue {
 
 export type FetchValue = string | number | string[] | Date | unknown[] | StreamValue;
 
+export function isStreamValue(v: FetchValue): v is StreamValue {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date) && v.type === 'stream';
+}
+
 export interface ValueSources {
   blobs: BlobStore;
   /** Loads (or computes once) the parse results. */

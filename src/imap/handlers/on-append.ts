@@ -5,6 +5,7 @@
 import type { IMAPServer } from '@zone-eu/wildduck/imap-core';
 import { accountIdOf, ownedMailboxByPath, sendUntaggedNo } from '../session';
 import { storableFlags } from '../flags';
+import { refusedAsReadOnly } from '../read-only';
 import type { HandlerContext } from './context';
 import { settle } from './settle';
 
@@ -13,6 +14,7 @@ export function onAppend(ctx: HandlerContext): NonNullable<IMAPServer['onAppend'
     settle(ctx.logger, 'APPEND', callback)(async () => {
       const mailbox = await ownedMailboxByPath(ctx.store, session, path);
       if (!mailbox) return ['TRYCREATE'];
+      if (await refusedAsReadOnly(ctx, session)) return ['CANNOT'];
       const accountId = accountIdOf(session);
       if (raw.length > ctx.maxMessageBytes) {
         sendUntaggedNo(session, 'TOOBIG', `Message is larger than ${ctx.maxMessageBytes} bytes`);

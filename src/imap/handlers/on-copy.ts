@@ -1,6 +1,7 @@
 /** COPY / UID COPY between the account's own mailboxes, within its quota. */
 import type { IMAPServer } from '@zone-eu/wildduck/imap-core';
 import { accountIdOf, ownedMailboxById, ownedMailboxByPath, sendUntaggedNo } from '../session';
+import { refusedAsReadOnly } from '../read-only';
 import type { HandlerContext } from './context';
 import { settle } from './settle';
 
@@ -9,6 +10,7 @@ export function onCopy(ctx: HandlerContext): NonNullable<IMAPServer['onCopy']> {
     settle(ctx.logger, 'COPY', callback)(async () => {
       const source = await ownedMailboxById(ctx.store, session, mailboxId);
       if (!source) return ['NONEXISTENT'];
+      if (await refusedAsReadOnly(ctx, session)) return ['CANNOT'];
       const target = await ownedMailboxByPath(ctx.store, session, update.destination);
       if (!target) return ['TRYCREATE'];
       const accountId = accountIdOf(session);

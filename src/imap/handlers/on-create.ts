@@ -3,6 +3,7 @@ import type { IMAPServer } from '@zone-eu/wildduck/imap-core';
 import { ConflictError } from '../../errors';
 import { newPathProblem } from '../mailbox-rules';
 import { accountIdOf, sendUntaggedNo } from '../session';
+import { refusedAsReadOnly } from '../read-only';
 import type { HandlerContext } from './context';
 import { settle } from './settle';
 
@@ -10,6 +11,7 @@ export function onCreate(ctx: HandlerContext): NonNullable<IMAPServer['onCreate'
   return (path, session, callback) =>
     settle(ctx.logger, 'CREATE', callback)(async () => {
       const accountId = accountIdOf(session);
+      if (await refusedAsReadOnly(ctx, session)) return ['CANNOT'];
       const problem = newPathProblem(path);
       if (problem) {
         sendUntaggedNo(session, 'CANNOT', problem);

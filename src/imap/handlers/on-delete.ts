@@ -5,6 +5,7 @@
 import type { IMAPServer } from '@zone-eu/wildduck/imap-core';
 import { isFixedMailbox } from '../mailbox-rules';
 import { ownedMailboxByPath, sendUntaggedNo } from '../session';
+import { refusedAsReadOnly } from '../read-only';
 import type { HandlerContext } from './context';
 import { settle } from './settle';
 
@@ -13,6 +14,7 @@ export function onDelete(ctx: HandlerContext): NonNullable<IMAPServer['onDelete'
     settle(ctx.logger, 'DELETE', callback)(async () => {
       const mailbox = await ownedMailboxByPath(ctx.store, session, path);
       if (!mailbox) return ['NONEXISTENT'];
+      if (await refusedAsReadOnly(ctx, session)) return ['CANNOT'];
       if (isFixedMailbox(path)) {
         sendUntaggedNo(session, 'CANNOT', `${path} is a fixed mailbox and cannot be deleted`);
         return ['CANNOT'];

@@ -5,6 +5,7 @@
  */
 import type { IMAPServer } from '@zone-eu/wildduck/imap-core';
 import { ownedMailboxById } from '../session';
+import { refusedAsReadOnly } from '../read-only';
 import type { HandlerContext } from './context';
 import { settle } from './settle';
 
@@ -13,6 +14,8 @@ export function onExpunge(ctx: HandlerContext): NonNullable<IMAPServer['onExpung
     settle(ctx.logger, 'EXPUNGE', callback)(async () => {
       const mailbox = await ownedMailboxById(ctx.store, session, mailboxId);
       if (!mailbox) return ['NONEXISTENT'];
+      // CLOSE expunges silently and answers OK whatever happens: nothing to tell then
+      if (await refusedAsReadOnly(ctx, session, !!update.silent)) return ['CANNOT'];
       const uids = update.isUid ? (update.messages ?? []) : undefined;
       if (uids && !uids.length) return [true];
       const expunged = (await ctx.store.messages.expunge(mailbox.id, uids)).sort((a, b) => a - b);

@@ -3,15 +3,17 @@
  * it is sent:
  *   1. every dispatch of this account whose body content is asked for has its retrieval
  *      recorded (`onRetrieval`); if that fails the FETCH answers NO and the content stays here;
- *   2. non-PEEK body fetches set \Seen (imap-core decides `markAsSeen`, we store it).
+ *   2. non-PEEK body fetches set \Seen (imap-core decides `markAsSeen`, we store it) — except
+ *      in a read-only (closed) account, whose mailboxes stay as they are.
  * Bodies are streamed from the stored blob, byte-exact.
  */
 import type { FetchOptions, IMAPServer, ImapSession } from '@zone-eu/wildduck/imap-core';
 import { imapHandler } from '@zone-eu/wildduck/imap-core';
 import type { Mailbox, MessageRecord } from '../../store/types';
 import { ConnectionClosed, RetrievalNotRecorded } from '../errors';
-import { buildFetchValues } from '../fetch/values';
+import { buildFetchValues, isStreamValue } from '../fetch/values';
 import { isRecordableRetrieval } from '../fetch/retrieval';
+import { writeRefusalFor } from '../read-only';
 import { accountIdOf, connectionOpen, ownedMailboxById, writeResponse, writeStreamedResponse } from '../session';
 import type { HandlerContext } from './context';
 import { settle } from './settle';
@@ -27,10 +29,11 @@ export function onFetch(ctx: HandlerContext): NonNullable<IMAPServer['onFetch']>
       const known = new Set(session.selected ? session.selected.uidList : []);
       const uids = options.messages.filter((uid) => known.has(uid));
       let rows = 0;
+      const markAsSeen = options.markAsSeen && !(await writeRefusalFor(ctx, session));
       for (let i = 0; i < uids.length; i += PAGE_SIZE) {
         const page = await loadPage(ctx, mailbox, accountId, uids.slice(i, i + PAGE_SIZE), options);
-        await recordRetrievals(ctx, page, accountId, options);
-        const ready = options.markAsSeen ? await markSeen(ctx, session, mailbox, page) : page;
+        await recordRetrievals(ctx, page, accountId, options, session.user?.operator);
+        const ready = markAsSeen ? await markSeen(ctx, session, mailbox, page) : page;
         for (const record of ready) {
           if (!connectionOpen(session)) throw new ConnectionClosed();
           await sendOne(ctx, session, record, options);
@@ -48,11 +51,17 @@ async function loadPage(ctx: HandlerContext, mailbox: Mailbox, accountId: string
   );
 }
 
-async function recordRetrievals(ctx: HandlerContext, page: MessageRecord[], accountId: string, options: FetchOptions): Promise<void> {
+async function recordRetrievals(
+  ctx: HandlerContext,
+  page: MessageRecord[],
+  accountId: string,
+  options: FetchOptions,
+  operator: string | undefined,
+): Promise<void> {
   for (const record of page) {
     if (!isRecordableRetrieval(record, accountId, options.query)) continue;
     try {
-      await ctx.onRetrieval(record, accountId);
+      await ctx.onRetrieval(record, accountId, operator === undefined ? undefined : { operator });
     } catch (err) {
       ctx.logger.warn({ err, messageId: record.id }, 'retrieval could not be recorded; content withheld');
       throw new RetrievalNotRecorded(err);
@@ -79,12 +88,18 @@ async function sendOne(ctx: HandlerContext, session: ImapSession, record: Messag
     meta: () => ctx.meta.get(record),
     utf8: session.isUTF8Enabled(),
   });
-  const response = session.formatResponse('FETCH', record.uid, { query: options.query, values });
-  if (!response) return;
-  // no literals in a metadata-only answer: compile it in one go
-  if (options.metadataOnly) {
-    await writeResponse(session, { compiled: imapHandler.compiler(response) });
-  } else {
-    await writeStreamedResponse(session, imapHandler.compileStream(response));
+  try {
+    const response = session.formatResponse('FETCH', record.uid, { query: options.query, values });
+    if (!response) return;
+    // no literals in a metadata-only answer: compile it in one go
+    if (options.metadataOnly) {
+      await writeResponse(session, { compiled: imapHandler.compiler(response) });
+    } else {
+      await writeStreamedResponse(session, imapHandler.compileStream(response));
+    }
+  } finally {
+    // A body section that was not sent in full (the client left or stalled) still holds its
+    // blob file open: close it now, not whenever garbage collection gets to it.
+    for (const v of values) if (isStreamValue(v) && !v.value.destroyed) v.value.destroy();
   }
 }

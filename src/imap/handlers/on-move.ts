@@ -4,6 +4,7 @@
  */
 import type { IMAPServer } from '@zone-eu/wildduck/imap-core';
 import { accountIdOf, ownedMailboxById, ownedMailboxByPath } from '../session';
+import { refusedAsReadOnly } from '../read-only';
 import type { HandlerContext } from './context';
 import { settle } from './settle';
 
@@ -12,6 +13,7 @@ export function onMove(ctx: HandlerContext): NonNullable<IMAPServer['onMove']> {
     settle(ctx.logger, 'MOVE', callback)(async () => {
       const source = await ownedMailboxById(ctx.store, session, mailboxId);
       if (!source) return ['NONEXISTENT'];
+      if (await refusedAsReadOnly(ctx, session)) return ['CANNOT'];
       const target = await ownedMailboxByPath(ctx.store, session, update.destination);
       if (!target) return ['TRYCREATE'];
       if (target.id === source.id) return ['CANNOT'];

@@ -6,6 +6,7 @@ import type { IMAPServer } from '@zone-eu/wildduck/imap-core';
 import { ConflictError } from '../../errors';
 import { isFixedMailbox, newPathProblem } from '../mailbox-rules';
 import { accountIdOf, ownedMailboxByPath, sendUntaggedNo } from '../session';
+import { refusedAsReadOnly } from '../read-only';
 import type { HandlerContext } from './context';
 import { settle } from './settle';
 
@@ -14,6 +15,7 @@ export function onRename(ctx: HandlerContext): NonNullable<IMAPServer['onRename'
     settle(ctx.logger, 'RENAME', callback)(async () => {
       const mailbox = await ownedMailboxByPath(ctx.store, session, path);
       if (!mailbox) return ['NONEXISTENT'];
+      if (await refusedAsReadOnly(ctx, session)) return ['CANNOT'];
       const accountId = accountIdOf(session);
       if (isFixedMailbox(path)) {
         sendUntaggedNo(session, 'CANNOT', `${path} is a fixed mailbox and keeps its name`);

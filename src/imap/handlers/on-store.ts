@@ -2,6 +2,7 @@
 import type { IMAPServer } from '@zone-eu/wildduck/imap-core';
 import { storableFlags } from '../flags';
 import { ownedMailboxById } from '../session';
+import { refusedAsReadOnly } from '../read-only';
 import type { HandlerContext } from './context';
 import { settle } from './settle';
 
@@ -10,6 +11,7 @@ export function onStore(ctx: HandlerContext): NonNullable<IMAPServer['onStore']>
     settle(ctx.logger, 'STORE', callback)(async () => {
       const mailbox = await ownedMailboxById(ctx.store, session, mailboxId);
       if (!mailbox) return ['NONEXISTENT'];
+      if (await refusedAsReadOnly(ctx, session)) return ['CANNOT'];
       const selected = session.selected;
       const known = new Set(selected ? selected.uidList : []);
       const uids = update.messages.filter((uid) => known.has(uid));

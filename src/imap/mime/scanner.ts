@@ -11,6 +11,13 @@ const MAX_LINE_KEEP = 16 * 1024;
 const MAX_HEADER_KEEP = 256 * 1024;
 /** RFC 2046 boundaries are at most 70 characters; a delimiter line is short. */
 const MAX_BOUNDARY_LINE = 998;
+/**
+ * Structure tracked at most this deep and this wide: deeper entities are leaves, further parts
+ * are not listed. Submissions are limited far below (limits.max_mime_depth / max_mime_parts);
+ * these caps bound what any stored message (an APPEND too) costs to describe.
+ */
+export const MAX_SCAN_DEPTH = 100;
+export const MAX_SCAN_PARTS = 10_000;
 
 export interface ScannedPart {
   headerStart: number;
@@ -64,6 +71,7 @@ export class MimeScanner {
   private pendingEndsWithCr = false;
   private readonly stack: OpenPart[] = [];
   private readonly root: ScannedPart;
+  private partCount = 1;
 
   constructor(private readonly classify: HeaderClassifier) {
     this.root = newPart(0);
@@ -165,6 +173,8 @@ export class MimeScanner {
       multipart.closed = true;
       return;
     }
+    if (this.partCount >= MAX_SCAN_PARTS) return;
+    this.partCount++;
     const child = newPart(line.end);
     multipart.part.parts.push(child);
     this.stack.push(openPart(child, this.lineIndex + 1));
@@ -183,10 +193,13 @@ export class MimeScanner {
     open.part.bodyStart = line.end;
     open.bodyStartLine = this.lineIndex + 1;
     open.state = 'body';
+    // at the depth cap the entity is a leaf: its body is served as is, not broken down
+    if (this.stack.length >= MAX_SCAN_DEPTH) return;
     const kind = this.classify(open.part.headerLines);
     if (kind.boundary) {
       open.boundary = kind.boundary;
-    } else if (kind.isMessage) {
+    } else if (kind.isMessage && this.partCount < MAX_SCAN_PARTS) {
+      this.partCount++;
       const inner = newPart(line.end);
       open.part.message = inner;
       this.stack.push(openPart(inner, this.lineIndex + 1));

@@ -1,6 +1,7 @@
 /**
  * Streaming blob writer: hashes while writing to a temp file, fsyncs on finish and hands back
  * a PendingBlob that can still be committed (made a content-addressed blob) or discarded.
+ * File errors surface as the store's typed failures (a full disk is StorageFull).
  */
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -10,6 +11,7 @@ import type { BlobRef, BlobWriter, ByteRange, PendingBlob } from '../types';
 import { BlobNotFound, InvalidStoreInput } from '../errors';
 import type { StoreContext } from './context';
 import { blobPath, installBlob } from './blob-files';
+import { asStoreFailure } from './failures';
 import { fileRangeStream, readFileRange, resolveRange } from './byte-range';
 import { FILE_MODE, removeIfExists, writeAll } from './files';
 import { tempFilePath } from './temp-files';
@@ -45,9 +47,12 @@ class PendingBlobFile implements PendingBlob {
         this.state = 'committed';
         return { hash: this.hash, size: this.size };
       },
-      (err: unknown) => {
-        this.committing = undefined;
-        throw err;
+      async (err: unknown) => {
+        // A failed commit ends the pending blob: its temp file must not outlive it (callers
+        // such as jobs simply retry from the start).
+        this.state = 'discarded';
+        await removeIfExists(this.tempPath).catch(() => undefined);
+        throw asStoreFailure(err);
       },
     );
     return this.committing;
@@ -78,8 +83,11 @@ export class TempBlobWriter extends Writable implements BlobWriter {
       this.resolvePending = resolve;
       this.rejectPending = reject;
     });
-    // Callers that only watch the stream's 'error' must not see an unhandled rejection.
+    // Callers that only watch the stream's 'error' must not see an unhandled rejection, and
+    // callers that only await `pending` (which rejects with the same error) must not have an
+    // unwatched 'error' event take the process down (a full disk in a job).
     this.pending.catch(() => undefined);
+    this.on('error', () => undefined);
   }
 
   override _construct(callback: (error?: Error | null) => void): void {
@@ -88,7 +96,7 @@ export class TempBlobWriter extends Writable implements BlobWriter {
         this.handle = h;
         callback();
       },
-      (err: unknown) => callback(err as Error),
+      (err: unknown) => callback(asStoreFailure(err) as Error),
     );
   }
 
@@ -97,7 +105,7 @@ export class TempBlobWriter extends Writable implements BlobWriter {
     if (!handle) return callback(new Error('blob writer is not open'));
     this.hasher.update(chunk);
     this.size += chunk.length;
-    writeAll(handle, chunk).then(() => callback(), (err: unknown) => callback(err as Error));
+    writeAll(handle, chunk).then(() => callback(), (err: unknown) => callback(asStoreFailure(err) as Error));
   }
 
   override _final(callback: (error?: Error | null) => void): void {
@@ -111,7 +119,7 @@ export class TempBlobWriter extends Writable implements BlobWriter {
         this.settled = true;
         this.resolvePending(new PendingBlobFile(this.ctx, this.tempPath, this.hasher.digest('hex'), this.size));
         callback();
-      }, (err: unknown) => callback(err as Error));
+      }, (err: unknown) => callback(asStoreFailure(err) as Error));
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {

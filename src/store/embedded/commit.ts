@@ -1,12 +1,14 @@
 /**
- * The unit of work. Files first (evidence XML written and fsynced, referenced blobs checked
- * on disk), then every op in one write transaction, then events. A failure anywhere leaves
- * no index change; files written before it are unreferenced and never acknowledged.
+ * The unit of work. Files first (evidence XML staged in the archive, referenced blobs checked
+ * on disk), then every op in one write transaction, then the staged files settled (kept when
+ * indexed, removed otherwise), then events. A failure anywhere leaves no index change and no
+ * evidence file; a crash midway leaves temp files the next open resolves (archive-recovery.ts).
  */
 import { promises as fs } from 'node:fs';
 import type { BlobRef, StoreOp, StoreOpResult } from '../types';
 import { BlobNotFound, InvalidStoreInput } from '../errors';
 import { notify, type StoreContext } from './context';
+import { settleStagedFiles } from './archive-files';
 import { assertBlobHash, blobPath } from './blob-files';
 import { prepareEvidence, putEvidenceInTx, type PreparedEvidence } from './evidence';
 import { asStoreFailure } from './failures';
@@ -27,8 +29,8 @@ async function assertBlobFile(ctx: StoreContext, ref: BlobRef): Promise<void> {
   }
 }
 
-async function prepareFiles(ctx: StoreContext, ops: StoreOp[]): Promise<(PreparedEvidence | undefined)[]> {
-  const prepared: (PreparedEvidence | undefined)[] = [];
+/** Fills `prepared` op by op, so that a failure midway still tells what was staged. */
+async function prepareFiles(ctx: StoreContext, ops: StoreOp[], prepared: (PreparedEvidence | undefined)[]): Promise<void> {
   for (const op of ops) {
     if (op.op === 'putEvidence') {
       prepared.push(await prepareEvidence(ctx, op.evidence));
@@ -38,7 +40,16 @@ async function prepareFiles(ctx: StoreContext, ops: StoreOp[]): Promise<(Prepare
     if (op.op === 'putSubmission') await assertBlobFile(ctx, op.submission.blob);
     prepared.push(undefined);
   }
-  return prepared;
+}
+
+/** Keeps the staged evidence files an index row now names; removes the others (a failed or no-op commit). */
+async function settleFiles(ctx: StoreContext, prepared: (PreparedEvidence | undefined)[], results?: StoreOpResult[]): Promise<void> {
+  const staged = prepared.flatMap((p, i) => {
+    if (p?.kind !== 'written') return [];
+    const r = results?.[i];
+    return [{ file: p.staged, indexed: r?.op === 'putEvidence' && r.created }];
+  });
+  if (staged.length > 0) await settleStagedFiles(ctx, staged);
 }
 
 interface Applied {
@@ -82,11 +93,20 @@ function applyInTx(ctx: StoreContext, ops: StoreOp[], prepared: (PreparedEvidenc
 export async function commitOps(ctx: StoreContext, ops: StoreOp[]): Promise<StoreOpResult[]> {
   if (ops.length === 0) return [];
   let applied: Applied;
+  const prepared: (PreparedEvidence | undefined)[] = [];
   try {
-    const prepared = await prepareFiles(ctx, ops);
+    await prepareFiles(ctx, ops, prepared);
     applied = ctx.db.write(() => applyInTx(ctx, ops, prepared));
   } catch (err) {
+    // Nothing was indexed: no evidence file of this commit stays (left over, the next open removes it).
+    await settleFiles(ctx, prepared).catch((e: unknown) => ctx.logger.warn({ err: (e as Error).message }, 'could not remove evidence files of a failed commit'));
     throw asStoreFailure(err);
+  }
+  try {
+    await settleFiles(ctx, prepared, applied.results);
+  } catch (err) {
+    // The commit holds; leftover temp files are resolved by the next open.
+    ctx.logger.warn({ err: (err as Error).message }, 'could not tidy staged evidence files after a commit');
   }
   for (const [mailboxId, accountId] of applied.touched) notify(ctx, 'mailbox-change', { accountId, mailboxId });
   if (applied.jobsCreated) notify(ctx, 'jobs');

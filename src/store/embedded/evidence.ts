@@ -10,13 +10,15 @@ import { isEvidenceType } from '../../evidence/model';
 import { ConflictError } from '../../errors';
 import { InvalidStoreInput, StoredDataCorrupt } from '../errors';
 import type { StoreContext } from './context';
-import { sha256Hex, writeEvidenceFile } from './archive-files';
+import { sha256Hex, stageEvidenceFile, type StagedEvidenceFile } from './archive-files';
 import { isErrno } from './files';
 import { toEvidence, type EvidenceRow } from './rows';
 import type { SqlParam } from './database';
 
 /** Result of the file phase of putEvidence. */
-export type PreparedEvidence = { kind: 'existing' } | { kind: 'written'; file: string; xmlHash: string; xmlSize: number };
+export type PreparedEvidence =
+  | { kind: 'existing' }
+  | { kind: 'written'; file: string; xmlHash: string; xmlSize: number; staged: StagedEvidenceFile };
 
 function findByKey(ctx: StoreContext, key: string): EvidenceRow | undefined {
   return ctx.db.get<EvidenceRow>('SELECT * FROM evidence WHERE unique_key = ?', key);
@@ -45,13 +47,13 @@ function existingFor(ctx: StoreContext, ev: NewEvidence, xmlHash: string): Evide
   return byId;
 }
 
-/** File phase: makes the XML durable in the archive unless the evidence is already indexed. */
+/** File phase: makes the XML durable in the archive unless the evidence is already indexed (commit.ts settles it). */
 export async function prepareEvidence(ctx: StoreContext, ev: NewEvidence): Promise<PreparedEvidence> {
   validate(ev);
   const xmlHash = sha256Hex(ev.xml);
   if (existingFor(ctx, ev, xmlHash)) return { kind: 'existing' };
-  const file = await writeEvidenceFile(ctx, ev.record.id, ev.record.eventTime, ev.xml);
-  return { kind: 'written', file, xmlHash, xmlSize: ev.xml.length };
+  const staged = await stageEvidenceFile(ctx, ev.record.id, ev.record.eventTime, ev.xml);
+  return { kind: 'written', file: staged.rel, xmlHash, xmlSize: ev.xml.length, staged };
 }
 
 /** Index phase, inside the commit's transaction. */

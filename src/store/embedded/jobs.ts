@@ -1,12 +1,14 @@
 /**
- * Durable jobs with leases. A claim sets a fresh lease token; a worker that crashes simply lets
- * the lease expire and the job becomes claimable again. Completing needs the current token, so
- * a worker whose lease was taken over cannot complete (its whole commit fails).
+ * Durable jobs with leases. A claim sets a fresh lease token; a worker that crashes lets the
+ * lease go: the job becomes claimable again when the lease expires, or at once when the token
+ * names a process that is gone (lease-owner.ts). Completing needs the current token, so a
+ * worker whose lease was taken over cannot complete (its whole commit fails).
  */
 import type { ClaimedJob, JobQueue, JsonObject, NewJob } from '../types';
 import { InvalidStoreInput, LeaseLost } from '../errors';
 import type { StoreContext } from './context';
-import { newId, newToken } from './ids';
+import { newId } from './ids';
+import { leaseAbandoned, newLeaseToken } from './lease-owner';
 
 const MAX_ERROR_TEXT = 4000;
 
@@ -15,6 +17,10 @@ interface ClaimRow {
   kind: string;
   payload: string;
   attempts: number;
+}
+
+interface RunningRow extends ClaimRow {
+  lease_token: string;
 }
 
 /** Enqueues a job; a job with the same uniqueKey (pending or done) makes it a no-op. */
@@ -83,9 +89,22 @@ export class EmbeddedJobQueue implements JobQueue {
               options.limit - due.length,
             )
           : [];
+      // Leases still running on the clock but held by a process that died (few rows: at most the workers' concurrency).
+      const left = options.limit - due.length - expired.length;
+      const abandoned =
+        left > 0
+          ? db
+              .all<RunningRow>(
+                `SELECT id, kind, payload, attempts, lease_token FROM jobs WHERE state = 'running' AND lease_until > ? ${kindFilter}`,
+                now,
+                ...filterParams,
+              )
+              .filter((row) => leaseAbandoned(row.lease_token))
+              .slice(0, left)
+          : [];
       const leaseUntil = now + Math.ceil(options.leaseMs);
-      return [...due, ...expired].map((row) => {
-        const leaseToken = newToken();
+      return [...due, ...expired, ...abandoned].map((row) => {
+        const leaseToken = newLeaseToken();
         db.run(
           `UPDATE jobs SET state = 'running', lease_token = ?, lease_until = ?, attempts = attempts + 1 WHERE id = ?`,
           leaseToken,

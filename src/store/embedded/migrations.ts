@@ -176,22 +176,100 @@ CREATE INDEX jobs_pending ON jobs(run_at) WHERE state = 'pending';
 CREATE INDEX jobs_running ON jobs(lease_until) WHERE state = 'running';
 `;
 
-const MIGRATIONS: readonly Migration[] = [{ version: 1, sql: V1 }];
+/**
+ * Accounts as KEP defines them (kep-rem.md §8.2–8.3): lifecycle times, directory fields,
+ * authorised operators of legal entities, and an append-only history of every transition.
+ */
+const V2 = `
+ALTER TABLE accounts ADD COLUMN closed_at INTEGER;
+-- Shown in the KEP directory: legal entities always, persons only when they opt in.
+ALTER TABLE accounts ADD COLUMN listed INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE accounts ADD COLUMN mersis TEXT;
+UPDATE accounts SET listed = 1 WHERE type = 'entity';
+CREATE INDEX accounts_mersis ON accounts(mersis) WHERE mersis IS NOT NULL;
+
+-- Authorised operators (işlem yetkilisi) of entity accounts. A login is never given out again,
+-- even after removal: evidence names operators by login.
+CREATE TABLE operators (
+  id            TEXT PRIMARY KEY,
+  account_id    TEXT NOT NULL REFERENCES accounts(id),
+  login         TEXT NOT NULL UNIQUE,
+  password_hash TEXT NOT NULL,
+  certificate   BLOB NOT NULL,
+  national_id   TEXT,
+  name          TEXT,
+  added_at      INTEGER NOT NULL,
+  removed_at    INTEGER
+) STRICT;
+CREATE INDEX operators_account ON operators(account_id);
+
+-- Who changed what and when, for every account: append-only, like the evidence index.
+CREATE TABLE account_events (
+  seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+  account_id TEXT NOT NULL REFERENCES accounts(id),
+  kind       TEXT NOT NULL,
+  actor      TEXT NOT NULL,
+  at         INTEGER NOT NULL,
+  details    TEXT,
+  document   BLOB,
+  document_sha256 TEXT
+) STRICT;
+CREATE INDEX account_events_account ON account_events(account_id, seq);
+CREATE TRIGGER account_events_no_update BEFORE UPDATE ON account_events BEGIN
+  SELECT RAISE(ABORT, 'account history is append-only');
+END;
+CREATE TRIGGER account_events_no_delete BEFORE DELETE ON account_events BEGIN
+  SELECT RAISE(ABORT, 'account history is append-only');
+END;
+INSERT INTO account_events (account_id, kind, actor, at, details)
+  SELECT id, 'created', 'schema-migration', created_at, json_object('state', state) FROM accounts ORDER BY created_at;
+`;
+
+/** The login audit trail: every SMTP/IMAP login attempt, append-only like the evidence index. */
+const V3 = `
+CREATE TABLE login_audit (
+  seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+  at         INTEGER NOT NULL,
+  protocol   TEXT NOT NULL,
+  client     TEXT NOT NULL,
+  username   TEXT NOT NULL,
+  account_id TEXT,
+  outcome    TEXT NOT NULL CHECK (outcome IN ('success', 'failure', 'refused', 'lockout')),
+  detail     TEXT
+) STRICT;
+CREATE INDEX login_audit_username ON login_audit(username, seq);
+CREATE INDEX login_audit_client ON login_audit(client, seq);
+CREATE TRIGGER login_audit_no_update BEFORE UPDATE ON login_audit BEGIN
+  SELECT RAISE(ABORT, 'the login audit trail is append-only');
+END;
+CREATE TRIGGER login_audit_no_delete BEFORE DELETE ON login_audit BEGIN
+  SELECT RAISE(ABORT, 'the login audit trail is append-only');
+END;
+`;
+
+const MIGRATIONS: readonly Migration[] = [
+  { version: 1, sql: V1 },
+  { version: 2, sql: V2 },
+  { version: 3, sql: V3 },
+];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 
-/** Brings the database to SCHEMA_VERSION; safe when several processes open it at once. */
-export function migrate(db: SqliteDb, now: () => Date): number {
+/**
+ * Brings the database to SCHEMA_VERSION (or to `upTo`, for upgrade tests); safe when several
+ * processes open it at once.
+ */
+export function migrate(db: SqliteDb, now: () => Date, upTo: number = SCHEMA_VERSION): number {
   return db.write(() => {
     db.raw.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT');
     const row = db.get<{ v: number | null }>('SELECT max(version) AS v FROM schema_version');
     const current = row?.v ?? 0;
     if (current > SCHEMA_VERSION) throw new SchemaTooNew(current, SCHEMA_VERSION);
     for (const m of MIGRATIONS) {
-      if (m.version <= current) continue;
+      if (m.version <= current || m.version > upTo) continue;
       db.raw.exec(m.sql);
       db.run('INSERT INTO schema_version (version, applied_at) VALUES (?, ?)', m.version, now().getTime());
     }
-    return SCHEMA_VERSION;
+    return Math.max(current, Math.min(upTo, SCHEMA_VERSION));
   });
 }

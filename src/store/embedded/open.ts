@@ -7,6 +7,7 @@ import { dataPaths } from '../../config/paths';
 import { silentLogger, type Logger } from '../../log';
 import type { StoreContext } from './context';
 import { EmbeddedAccountRepo } from './accounts';
+import { recoverStagedEvidence } from './archive-recovery';
 import { EmbeddedBlobStore } from './blob-store';
 import { commitOps } from './commit';
 import { SqliteDb } from './database';
@@ -15,9 +16,11 @@ import { asStoreFailure } from './failures';
 import { ensureDirDurable, removeIfExists } from './files';
 import { checkIntegrity } from './integrity';
 import { EmbeddedJobQueue } from './jobs';
+import { EmbeddedLoginAuditLog } from './login-audit';
 import { EmbeddedMailboxRepo } from './mailboxes';
 import { EmbeddedMessageRepo } from './messages';
 import { migrate } from './migrations';
+import { EmbeddedOperatorRepo } from './operators';
 import { EmbeddedSubmissionRepo } from './submissions';
 import { DEFAULT_BLOB_GRACE_MS, sweepBlobs } from './sweep';
 import { isStaleTempFile } from './temp-files';
@@ -37,11 +40,13 @@ export interface EmbeddedStoreOptions {
 class EmbeddedMailStore implements MailStore {
   readonly blobs: EmbeddedBlobStore;
   readonly accounts: EmbeddedAccountRepo;
+  readonly operators: EmbeddedOperatorRepo;
   readonly mailboxes: EmbeddedMailboxRepo;
   readonly messages: EmbeddedMessageRepo;
   readonly submissions: EmbeddedSubmissionRepo;
   readonly evidence: EmbeddedEvidenceArchive;
   readonly jobs: EmbeddedJobQueue;
+  readonly loginAudit: EmbeddedLoginAuditLog;
   readonly events: EventEmitter;
 
   constructor(
@@ -51,11 +56,13 @@ class EmbeddedMailStore implements MailStore {
     this.events = ctx.events;
     this.blobs = new EmbeddedBlobStore(ctx);
     this.accounts = new EmbeddedAccountRepo(ctx);
+    this.operators = new EmbeddedOperatorRepo(ctx);
     this.mailboxes = new EmbeddedMailboxRepo(ctx);
     this.messages = new EmbeddedMessageRepo(ctx, (ops) => this.commit(ops));
     this.submissions = new EmbeddedSubmissionRepo(ctx);
     this.evidence = new EmbeddedEvidenceArchive(ctx);
     this.jobs = new EmbeddedJobQueue(ctx);
+    this.loginAudit = new EmbeddedLoginAuditLog(ctx);
   }
 
   commit(ops: StoreOp[]): Promise<StoreOpResult[]> {
@@ -91,7 +98,6 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<
   const logger = options.logger ?? silentLogger;
   const now = options.now ?? (() => new Date());
   for (const dir of [paths.dbDir, paths.blobsDir, paths.archiveDir, paths.tmpDir]) await ensureDirDurable(dir);
-  await removeStaleTempFiles(paths.tmpDir, logger);
   const db = new SqliteDb({ file: join(paths.dbDir, DATABASE_FILE), busyTimeoutMs: options.busyTimeoutMs });
   try {
     migrate(db, now);
@@ -100,5 +106,13 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<
     throw asStoreFailure(err);
   }
   const ctx: StoreContext = { db, paths, now, logger, events: new EventEmitter() };
+  try {
+    // Evidence files a crash left half-committed first: their temp links say what to keep.
+    await recoverStagedEvidence(ctx);
+    await removeStaleTempFiles(paths.tmpDir, logger);
+  } catch (err) {
+    db.close();
+    throw asStoreFailure(err);
+  }
   return new EmbeddedMailStore(ctx, options.blobGraceMs ?? DEFAULT_BLOB_GRACE_MS);
 }

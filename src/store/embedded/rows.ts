@@ -1,5 +1,7 @@
 /** Database rows and their mapping to the contract's records. Pure: no I/O. */
 import type {
+  AccountEvent,
+  AccountEventKind,
   AccountRecord,
   AccountState,
   AccountType,
@@ -10,6 +12,7 @@ import type {
   Mailbox,
   MessageKind,
   MessageRecord,
+  OperatorRecord,
   SubmissionRecord,
 } from '../types';
 import type { EvidenceType } from '../../evidence/model';
@@ -32,6 +35,9 @@ export interface AccountRow {
   state: string;
   created_at: number;
   used_bytes: number;
+  closed_at: number | null;
+  listed: number;
+  mersis: string | null;
 }
 
 export function toAccount(r: AccountRow): AccountRecord {
@@ -44,10 +50,64 @@ export function toAccount(r: AccountRow): AccountRecord {
     quotaBytes: r.quota_bytes,
     state: r.state as AccountState,
     createdAt: new Date(r.created_at),
+    listed: r.listed === 1,
   };
   if (r.national_id !== null) a.nationalId = r.national_id;
   if (r.display_name !== null) a.displayName = r.display_name;
+  if (r.closed_at !== null) a.closedAt = new Date(r.closed_at);
+  if (r.mersis !== null) a.mersis = r.mersis;
   return a;
+}
+
+export interface OperatorRow {
+  id: string;
+  account_id: string;
+  login: string;
+  password_hash: string;
+  certificate: Buffer;
+  national_id: string | null;
+  name: string | null;
+  added_at: number;
+  removed_at: number | null;
+}
+
+export function toOperator(r: OperatorRow): OperatorRecord {
+  const o: OperatorRecord = {
+    id: r.id,
+    accountId: r.account_id,
+    login: r.login,
+    passwordHash: r.password_hash,
+    certificateDer: r.certificate,
+    addedAt: new Date(r.added_at),
+  };
+  if (r.national_id !== null) o.nationalId = r.national_id;
+  if (r.name !== null) o.name = r.name;
+  if (r.removed_at !== null) o.removedAt = new Date(r.removed_at);
+  return o;
+}
+
+/** account_events without the document bytes (their hash is computed in the query). */
+export interface AccountEventRow {
+  seq: number;
+  account_id: string;
+  kind: string;
+  actor: string;
+  at: number;
+  details: string | null;
+  document_sha256: string | null;
+}
+
+export function toAccountEvent(r: AccountEventRow): AccountEvent {
+  const e: AccountEvent = {
+    seq: r.seq,
+    accountId: r.account_id,
+    kind: r.kind as AccountEventKind,
+    actor: r.actor,
+    at: new Date(r.at),
+  };
+  if (r.details !== null) e.details = JSON.parse(r.details) as JsonObject;
+  if (r.document_sha256 !== null) e.documentSha256 = r.document_sha256;
+  return e;
 }
 
 export interface MailboxRow {

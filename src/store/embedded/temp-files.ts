@@ -7,20 +7,31 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 
-const NAME = /^(\d+)\.[0-9a-f]{16}\.[a-z]+\.tmp$/;
+const NAME = /^(\d+)\.[0-9a-f]{16}\.([a-z]+)(?:\.([A-Za-z0-9._~+-]+))?\.tmp$/;
+const LABEL = /^[A-Za-z0-9._~+-]+$/;
 
-export function tempFileName(purpose: 'blob' | 'evidence'): string {
-  return `${process.pid}.${randomBytes(8).toString('hex')}.${purpose}.tmp`;
+export type TempPurpose = 'blob' | 'evidence';
+
+/** `<pid>.<random>.<purpose>[.<label>].tmp`; the label says what the file is staged for. */
+export function tempFileName(purpose: TempPurpose, label?: string): string {
+  if (label !== undefined && !LABEL.test(label)) throw new RangeError(`invalid temp file label ${JSON.stringify(label)}`);
+  return `${process.pid}.${randomBytes(8).toString('hex')}.${purpose}${label === undefined ? '' : `.${label}`}.tmp`;
 }
 
-export function tempFilePath(tmpDir: string, purpose: 'blob' | 'evidence'): string {
-  return join(tmpDir, tempFileName(purpose));
+export function tempFilePath(tmpDir: string, purpose: TempPurpose, label?: string): string {
+  return join(tmpDir, tempFileName(purpose, label));
 }
 
 /** The writer's pid, or undefined when the name is not one of ours. */
 export function tempFileOwner(name: string): number | undefined {
   const m = NAME.exec(name);
   return m ? Number(m[1]) : undefined;
+}
+
+/** Purpose and label of one of our temp file names. */
+export function tempFileParts(name: string): { purpose: string; label?: string } | undefined {
+  const m = NAME.exec(name);
+  return m ? { purpose: m[2]!, label: m[3] } : undefined;
 }
 
 export function processAlive(pid: number): boolean {
