@@ -5,6 +5,7 @@
  */
 import type { EvidenceData } from '../evidence/model';
 import { newEvidenceId } from '../evidence';
+import { evidenceToJson } from '../evidence/json';
 import type { StoreOp } from '../store/types';
 import type { Runtime } from './runtime';
 
@@ -54,6 +55,7 @@ export function evidenceOps(ev: IssuedEvidence, target: ArchiveTarget): StoreOp[
           eventTime: ev.data.eventTime,
         },
         xml: ev.xml,
+        data: evidenceToJson(ev.data),
         uniqueKey: target.uniqueKey,
       },
     },

@@ -44,7 +44,7 @@ export class JobWorker {
     private readonly logger: Logger,
     options: WorkerOptions = {},
   ) {
-    this.concurrency = options.concurrency ?? 4;
+    this.concurrency = options.concurrency ?? 8;
     this.leaseMs = options.leaseMs ?? 120_000;
     this.pollMs = options.pollMs ?? 1000;
     this.now = options.now ?? (() => new Date());

@@ -283,10 +283,15 @@ export interface NewEvidence {
    * names the existing one. E.g. `delivery:<msgId>:<rcptIdx>`.
    */
   uniqueKey?: string;
+  /**
+   * The evidence record as JSON (src/evidence/json.ts), kept beside the XML so renderings
+   * (receipts, listings) need not re-parse the signed XML. The XML stays authoritative.
+   */
+  data?: JsonObject;
 }
 
 export interface EvidenceArchive {
-  get(id: string): Promise<{ record: EvidenceRecord; xml: Buffer } | undefined>;
+  get(id: string): Promise<{ record: EvidenceRecord; xml: Buffer; data?: JsonObject } | undefined>;
   getByKey(uniqueKey: string): Promise<EvidenceRecord | undefined>;
   /** Newest first. */
   list(filter?: { messageId?: string; accountId?: string; limit?: number }): Promise<EvidenceRecord[]>;

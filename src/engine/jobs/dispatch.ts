@@ -3,13 +3,13 @@
  * recipient's INBOX and issues one Delivery (or NonDelivery) evidence per recipient — all in
  * one commit, so a crash before it leaves nothing and a retry starts clean.
  */
-import { parseEvidenceXml } from '../../evidence';
 import { ReasonCode } from '../../evidence/reasons';
 import { writeDispatch } from '../../rem/dispatch';
 import { deliveryRefusal, routeRecipient } from '../../policy/recipients';
 import type { ClaimedJob, StoreOp } from '../../store/types';
 import { evidenceOps, issueEvidence } from '../issue';
 import { inspectOriginal } from '../original';
+import { loadAcceptance } from '../archived';
 import type { Runtime } from '../runtime';
 import { PermanentJobError } from './errors';
 import { submissionEvidenceBase } from './evidence-base';
@@ -18,10 +18,9 @@ export async function runDispatchJob(rt: Runtime, job: ClaimedJob): Promise<void
   const id = String(job.payload.messageId ?? '');
   const submission = await rt.store.submissions.get(id);
   if (!submission) throw new PermanentJobError(`submission ${id} not found`);
-  const acceptanceRecord = await rt.store.evidence.getByKey(`acceptance:${id}`);
-  const acceptance = acceptanceRecord && (await rt.store.evidence.get(acceptanceRecord.id));
+  const acceptance = await loadAcceptance(rt, id);
   if (!acceptance) throw new PermanentJobError(`acceptance evidence of ${id} not found`);
-  const acceptanceData = parseEvidenceXml(acceptance.xml);
+  const acceptanceData = acceptance.data;
 
   const source = {
     size: submission.blob.size,

@@ -3,10 +3,10 @@
  * the RetrievalNonRetrievalByRecipient/Retrieval evidence to the sender. The job's unique key
  * (`retrieval:<id>:<n>`) is what makes this once per recipient and message.
  */
-import { parseEvidenceXml } from '../../evidence';
 import type { EntityDetails } from '../../evidence/model';
 import type { ClaimedJob, JsonValue } from '../../store/types';
 import { evidenceOps, issueEvidence } from '../issue';
+import { loadAcceptance } from '../archived';
 import type { Runtime } from '../runtime';
 import { PermanentJobError } from './errors';
 import { submissionEvidenceBase } from './evidence-base';
@@ -27,12 +27,11 @@ export async function runRetrievalJob(rt: Runtime, job: ClaimedJob): Promise<voi
   const at = new Date(String(job.payload.at));
   const submission = await rt.store.submissions.get(id);
   if (!submission) throw new PermanentJobError(`submission ${id} not found`);
-  const acceptanceRecord = await rt.store.evidence.getByKey(`acceptance:${id}`);
-  const acceptance = acceptanceRecord && (await rt.store.evidence.get(acceptanceRecord.id));
+  const acceptance = await loadAcceptance(rt, id);
   if (!acceptance) throw new PermanentJobError(`acceptance evidence of ${id} not found`);
   const delegate = await readerDelegate(rt, job.payload.operator);
   const ev = await issueEvidence(rt, {
-    ...submissionEvidenceBase(submission, parseEvidenceXml(acceptance.xml)),
+    ...submissionEvidenceBase(submission, acceptance.data),
     type: 'RetrievalNonRetrievalByRecipient',
     event: 'Retrieval',
     recipientAuthentication: { time: at, method: IMAP_AUTH_METHOD },
