@@ -73,6 +73,8 @@ export interface KepdConfig {
     mongodb_url: string;
     /** How often the daemon removes message files nothing references any more (0 = never). */
     sweep_interval_ms: number;
+    /** Messages up to this size are stored inside the database, larger ones as files (embedded). */
+    inline_blob_bytes: number;
   };
   redis: { url: string };
   pki: {
@@ -106,8 +108,8 @@ export function defaultConfig(dataDir: string): KepdConfig {
       max_recipients: 100,
       socket_timeout_ms: 300000,
       max_command_line_bytes: 4096,
-      max_commands_per_session: 1000,
-      max_connections_per_ip: 20,
+      max_commands_per_session: 100000,
+      max_connections_per_ip: 50,
       max_connections_per_account: 10,
     },
     imap: {
@@ -133,7 +135,7 @@ export function defaultConfig(dataDir: string): KepdConfig {
     auth: { max_failures_per_account: 5, max_failures_per_ip: 20, failure_window_ms: 900000, lockout_ms: 900000 },
     quota: { default_bytes: 104857600 },
     accounts: { closed_access_days: 90 },
-    store: { backend: 'embedded', mongodb_url: '', sweep_interval_ms: 3600000 },
+    store: { backend: 'embedded', mongodb_url: '', sweep_interval_ms: 3600000, inline_blob_bytes: 262144 },
     redis: { url: '' },
     pki: {
       ca: 'pki/ca.pem',
