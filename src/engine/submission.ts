@@ -75,14 +75,21 @@ export class SubmissionService {
    * account that does not receive (closed, awaiting activation) is accepted here: the dispatch
    * job gives its sender a NonDelivery evidence for it (kep-rem.md §8.2).
    */
-  async checkRecipient(user: AuthUser, address: string, current: number): Promise<EnvelopeRecipient> {
+  async checkRecipient(user: AuthUser, address: string, current: number, declaredSize?: number): Promise<EnvelopeRecipient> {
     const rcpt = address.trim().toLowerCase();
     if (current >= this.rt.config.smtp.max_recipients) throw Rejections.tooManyRecipients(this.rt.config.smtp.max_recipients);
     const route = routeRecipient(rcpt, this.rt.config);
     let rejection: SubmissionRejected | undefined;
     if (route.kind === 'not-kep') rejection = Rejections.notKepAddress(rcpt);
-    // Accepting would promise a relay this build cannot make yet: refuse for now, losing nothing.
-    if (route.kind === 'remote') throw Rejections.relayUnavailable(rcpt, route.provider.name);
+    if (route.kind === 'remote') {
+      // A declared SIZE over the inter-provider limit is refused for good, whatever happens to relaying.
+      const relayLimit = this.rt.config.limits.max_relay_message_bytes;
+      if (declaredSize !== undefined && declaredSize > relayLimit) {
+        throw await this.reject(user, Rejections.tooBig(declaredSize, relayLimit, true), { recipients: [rcpt] });
+      }
+      // Accepting would promise a relay this build cannot make yet: refuse for now, losing nothing.
+      throw Rejections.relayUnavailable(rcpt, route.provider.name);
+    }
     if (route.kind === 'local') {
       const target = await this.rt.store.accounts.getByAddress(rcpt);
       if (!target) rejection = Rejections.unknownLocalRecipient(rcpt);

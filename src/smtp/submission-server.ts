@@ -50,6 +50,13 @@ function toSmtpError(err: unknown, logger: Logger): Error {
   return smtpError(451, '4.3.0', 'Local error while processing the message, try again later');
 }
 
+/** The SIZE= the client declared on MAIL FROM (RFC 1870), if any. */
+function declaredSize(session: SMTPServerSession): number | undefined {
+  const args = session.envelope.mailFrom ? session.envelope.mailFrom.args : false;
+  const size = args && typeof args.SIZE === 'string' ? Number(args.SIZE) : NaN;
+  return Number.isSafeInteger(size) ? size : undefined;
+}
+
 export class SubmissionListener {
   private readonly states = new WeakMap<SMTPServerSession, SessionState>();
   private readonly servers: SMTPServer[] = [];
@@ -160,7 +167,7 @@ export class SubmissionListener {
       onRcptTo: (address, session, callback) => {
         const st = this.state(session);
         if (!st.user) return callback(smtpError(530, '5.7.0', 'Authentication required'));
-        service.checkRecipient(st.user, address.address, st.recipients.length).then(
+        service.checkRecipient(st.user, address.address, st.recipients.length, declaredSize(session)).then(
           (rcpt) => {
             if (!st.recipients.some((r) => r.address === rcpt.address)) st.recipients.push(rcpt);
             callback();

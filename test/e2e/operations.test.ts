@@ -161,3 +161,45 @@ describe('authentication only over TLS, and clean logs', () => {
     }
   });
 });
+
+describe('recipients on another KEP provider', () => {
+  let p: TestProvider;
+  afterAll(async () => {
+    await p?.stop();
+    if (p) removeDir(p.dir);
+  });
+
+  test('a declared SIZE over the 25 MB inter-provider limit is refused for good (552 5.3.4, PolicyViolation); otherwise 451 4.4.0 until relaying exists, nothing accepted', async () => {
+    const { appendFileSync } = await import('node:fs');
+    const { RawTlsClient, smtpCommand } = await import('../faults/raw-clients');
+    p = await startProvider({
+      configure: (dir) =>
+        appendFileSync(
+          join(dir, 'kepd.toml'),
+          '\n[[providers]]\nname = "Diğer KEPHS"\ndomains = ["kep.other.test"]\nrelay = "127.0.0.1:1"\nca = "pki/ca.pem"\n',
+        ),
+    });
+    const ali = await addUser(p, 'ali.veli');
+    const c = await RawTlsClient.open(p.daemon.ports.submissions, p.caPem);
+    try {
+      await c.expect(/^220 [^\r\n]*\r\n/m);
+      await smtpCommand(c, 'EHLO client.test');
+      expect(await smtpCommand(c, `AUTH PLAIN ${Buffer.from(`\0${ali.address}\0${ali.password}`).toString('base64')}`)).toMatch(/^235 /m);
+      expect(await smtpCommand(c, `MAIL FROM:<${ali.address}> SIZE=${30 * 1024 * 1024}`)).toMatch(/^250 /m);
+      expect(await smtpCommand(c, 'RCPT TO:<ornek.as@kep.other.test>')).toMatch(/^552 5\.3\.4 .*another KEP provider/m);
+      expect(await smtpCommand(c, 'RSET')).toMatch(/^250 /m);
+      expect(await smtpCommand(c, `MAIL FROM:<${ali.address}> SIZE=20000`)).toMatch(/^250 /m);
+      expect(await smtpCommand(c, 'RCPT TO:<ornek.as@kep.other.test>')).toMatch(/^451 4\.4\.0 .*another KEP provider/m);
+      await smtpCommand(c, 'QUIT');
+    } finally {
+      c.destroy();
+    }
+    await settle(p);
+    const evs = await evidenceFor(p, { address: ali.address });
+    expect(evs).toHaveLength(1);
+    expect(evs[0]!.data.event).toBe('Rejection');
+    expect(evs[0]!.data.reasons?.[0]?.code).toBe(ReasonCode.PolicyViolation);
+    expect(evs[0]!.data.recipients.map((r) => r.address)).toEqual(['ornek.as@kep.other.test']);
+    expect(await mailbox(p, ali.address, 'Sent')).toHaveLength(0);
+  });
+});
