@@ -18,7 +18,7 @@ export { MAILBOX_DELIMITER } from './embedded/mailbox-paths';
 export async function createStore(config: KepdConfig, logger?: Logger): Promise<MailStore> {
   switch (config.store.backend) {
     case 'embedded':
-      return openEmbeddedStore({ dataDir: config.data_dir, logger });
+      return openEmbeddedStore({ dataDir: config.data_dir, logger, inlineBlobBytes: config.store.inline_blob_bytes });
     case 'mongodb':
       throw new StoreBackendUnavailable('mongodb');
     default:

@@ -27,23 +27,31 @@ export interface ByteRange {
   end?: number;
 }
 
-/** Bytes written and fsynced, not yet part of the store (can still be discarded). */
+/**
+ * Bytes received in full, not yet part of the store (can still be discarded). A backend may
+ * keep small blobs in memory until a commit references them (see `commit()`).
+ */
 export interface PendingBlob extends BlobRef {
   createReadStream(range?: ByteRange): Readable;
   read(range?: ByteRange): Promise<Buffer>;
-  /** Makes the bytes a durable, content-addressed blob (idempotent if it already exists); a failure discards them. */
+  /**
+   * Makes the bytes a content-addressed blob that `MailStore.commit()` may reference
+   * (idempotent if it already exists); a failure discards them. Large blobs are durable when
+   * this resolves; small ones may only be staged in this process and become durable with the
+   * first commit that references them (a staged blob nothing references is dropped after a while).
+   */
   commit(): Promise<BlobRef>;
   discard(): Promise<void>;
 }
 
-/** A Writable that hashes and stores what is piped into it; `pending` resolves after fsync. */
+/** A Writable that hashes and stores what is piped into it; `pending` resolves when all is received (and, for a file, fsynced). */
 export interface BlobWriter extends Writable {
   readonly pending: Promise<PendingBlob>;
 }
 
 export interface BlobStore {
   createWriter(): BlobWriter;
-  /** Durable put of a buffer (fsynced before resolving). */
+  /** Put of a buffer, with the durability of `PendingBlob.commit()`. */
   put(data: Buffer): Promise<BlobRef>;
   read(hash: string, range?: ByteRange): Promise<Buffer>;
   createReadStream(hash: string, range?: ByteRange): Readable;
@@ -502,8 +510,9 @@ export interface MailStore {
   /** 'mailbox-change' (MailboxChangeEvent), 'jobs' (new work enqueued). */
   readonly events: EventEmitter;
   /**
-   * Applies all ops atomically and durably (fsync) or none. Idempotency keys make replays
-   * after a crash safe. Referenced blobs and evidence XML are durable before the commit.
+   * Applies all ops atomically and durably (fsync) or none; resolves only once durable.
+   * Idempotency keys make replays after a crash safe. Referenced blobs are durable no later
+   * than the commit: a blob staged by `PendingBlob.commit()`/`put()` is stored with it.
    */
   commit(ops: StoreOp[]): Promise<StoreOpResult[]>;
   integrityCheck(): Promise<IntegrityReport>;

@@ -22,10 +22,11 @@ async function opensslSha256(path: string): Promise<string> {
   return stdout.split(' ')[0];
 }
 
-describe('blob store', () => {
+// Blob files: every blob a file (inline storage off); inline-blobs.test.ts covers the other kind.
+describe('blob store (files)', () => {
   let t: TempStore;
   beforeEach(async () => {
-    t = await openTempStore();
+    t = await openTempStore({ inlineBlobBytes: 0 });
   });
   afterEach(async () => {
     await t.cleanup();

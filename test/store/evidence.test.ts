@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
@@ -19,14 +19,23 @@ describe('evidence archive', () => {
 
   const dbFile = (): string => join(t.dir, 'db', 'kepd.sqlite');
 
-  it('writes the XML once under archive/<yyyy>/<mm>/ with a file-safe name', async () => {
-    const evidence = sampleEvidence({ id: 'ev-01JDABC/../x@kep.test', eventTime: new Date('2024-03-31T23:59:59Z') });
+  it('archives the XML exactly as given, with its data, in the database (no file per evidence)', async () => {
+    const evidence = { ...sampleEvidence({ id: 'ev-01JDABC/../x@kep.test', eventTime: new Date('2024-03-31T23:59:59Z') }), data: { type: 'x', n: [1, 'ş', null] } };
     const [r] = await t.store.commit([{ op: 'putEvidence', evidence }]);
     expect(r).toMatchObject({ created: true, record: { xmlHash: sha256(evidence.xml) } });
-    const file = join(t.dir, 'archive', '2024', '03', 'ev-01JDABC_2f.._2fx_40kep.test.xml');
-    expect((await readFile(file)).equals(evidence.xml)).toBe(true);
-    // The stored file is the exact, well-formed XML given (checked by a stock parser).
+    const found = await t.store.evidence.get(evidence.record.id);
+    expect(found?.xml.equals(evidence.xml)).toBe(true);
+    expect(found?.data).toEqual(evidence.data);
+    expect(await readdir(join(t.dir, 'archive'))).toEqual([]);
+    // What comes back is the exact, well-formed XML given (checked by a stock parser).
+    const file = join(t.dir, 'tmp', 'check.xml');
+    await writeFile(file, found!.xml);
     await promisify(execFile)('xmllint', ['--noout', '--nonet', file]);
+    await rm(file);
+    // Without data, none comes back.
+    const plain = sampleEvidence();
+    await t.store.commit([{ op: 'putEvidence', evidence: plain }]);
+    expect(await t.store.evidence.get(plain.record.id)).not.toHaveProperty('data');
   });
 
   it('names distinct ids distinctly', () => {
@@ -46,6 +55,7 @@ describe('evidence archive', () => {
     const raw = new Database(dbFile());
     try {
       expect(() => raw.prepare(`UPDATE evidence SET xml_hash = 'x'`).run()).toThrow(/evidence is append-only/);
+      expect(() => raw.prepare(`UPDATE evidence SET xml = x'00'`).run()).toThrow(/evidence is append-only/);
       expect(() => raw.prepare('DELETE FROM evidence').run()).toThrow(/evidence is append-only/);
       expect(raw.prepare('SELECT count(*) AS n FROM evidence').get()).toEqual({ n: 1 });
     } finally {
@@ -109,14 +119,20 @@ describe('evidence archive', () => {
     ).rejects.toBeInstanceOf(ConflictError);
   });
 
-  it('get() refuses an archive file that no longer matches its digest', async () => {
+  it('get() refuses archived XML that no longer matches its digest', async () => {
     const evidence = sampleEvidence({ eventTime: new Date('2025-01-15T00:00:00Z') });
     await t.store.commit([{ op: 'putEvidence', evidence }]);
-    const file = join(t.dir, 'archive', '2025', '01', evidenceFileName(evidence.record.id) + '.xml');
-    await writeFile(file, evidence.xml.toString().replace('Pad', 'PAD'));
+    const raw = new Database(dbFile());
+    try {
+      // Past the append-only guard, as only someone with the database file could.
+      raw.exec('DROP TRIGGER evidence_no_update');
+      raw.prepare('UPDATE evidence SET xml = ? WHERE id = ?').run(Buffer.from(evidence.xml.toString().replace('Pad', 'PAD')), evidence.record.id);
+    } finally {
+      raw.close();
+    }
     await expect(t.store.evidence.get(evidence.record.id)).rejects.toBeInstanceOf(StoredDataCorrupt);
     const report = await t.store.integrityCheck();
     expect(report.ok).toBe(false);
-    expect(report.problems.join('\n')).toMatch(/does not match its recorded SHA-256/);
+    expect(report.problems.join('\n')).toMatch(/archived XML does not match its recorded SHA-256/);
   });
 });

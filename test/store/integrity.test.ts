@@ -15,7 +15,8 @@ describe('integrity check', () => {
   let clock: number;
   beforeEach(async () => {
     clock = Date.parse('2025-05-01T10:00:00Z');
-    t = await openTempStore({ now: () => new Date(clock), blobGraceMs: 60_000 });
+    // Blob files here (inline storage off); inline-blobs.test.ts checks inline blobs.
+    t = await openTempStore({ now: () => new Date(clock), blobGraceMs: 60_000, inlineBlobBytes: 0 });
   });
   afterEach(async () => {
     await t.cleanup();
@@ -58,14 +59,17 @@ describe('integrity check', () => {
     expect(text).toMatch(/uidNext 1 .* behind uid 1/);
   });
 
-  it('finds a missing evidence file', async () => {
+  it('finds evidence XML changed behind the append-only guard', async () => {
     await populated();
-    const archive = join(t.dir, 'archive');
-    const [year] = await readdir(archive);
-    const [month] = await readdir(join(archive, year));
-    const [file] = await readdir(join(archive, year, month));
-    await rm(join(archive, year, month, file));
-    expect((await t.store.integrityCheck()).problems.join('\n')).toMatch(/archive file .* missing/);
+    // Someone with the database file drops the trigger and rewrites a byte of the XML.
+    const raw = new Database(join(t.dir, 'db', 'kepd.sqlite'));
+    try {
+      raw.exec('DROP TRIGGER evidence_no_update');
+      raw.prepare(`UPDATE evidence SET xml = CAST(replace(CAST(xml AS TEXT), 'Pad', 'PAD') AS BLOB)`).run();
+    } finally {
+      raw.close();
+    }
+    expect((await t.store.integrityCheck()).problems.join('\n')).toMatch(/archived XML does not match its recorded SHA-256/);
   });
 
   it('reports leftover temp files of dead writers and removes them on open, leaving live ones', async () => {

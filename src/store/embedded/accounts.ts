@@ -12,7 +12,7 @@ import { DEFAULT_MAILBOXES } from '../types';
 import { ConflictError } from '../../errors';
 import { AccountNotFound, InvalidStoreInput } from '../errors';
 import { ACCOUNT_EVENT_COLUMNS, insertAccountEvent } from './account-events';
-import type { StoreContext } from './context';
+import { durable, type StoreContext } from './context';
 import { newId } from './ids';
 import { insertMailbox } from './mailbox-writes';
 import { toAccount, toAccountEvent, type AccountEventRow, type AccountRow } from './rows';
@@ -37,7 +37,7 @@ export class EmbeddedAccountRepo implements AccountRepo {
     const address = normalizeAddress(input.address);
     assertQuota(input.quotaBytes);
     const { db } = this.ctx;
-    return db.write(() => {
+    return this.ctx.writer.submit({ run: () => {
       if (db.get('SELECT 1 FROM issued_addresses WHERE address = ?', address)) {
         throw new ConflictError(`address ${address} is already issued`);
       }
@@ -72,13 +72,13 @@ export class EmbeddedAccountRepo implements AccountRepo {
         details: { state: input.state, type: input.type, receiveOnly: input.receiveOnly, quotaBytes: input.quotaBytes },
       });
       return toAccount(db.get<AccountRow>('SELECT * FROM accounts WHERE id = ?', id)!);
-    });
+    } });
   }
 
   async update(id: string, changes: AccountChanges, event?: NewAccountEvent): Promise<AccountRecord> {
     if (changes.quotaBytes !== undefined) assertQuota(changes.quotaBytes);
     const { db } = this.ctx;
-    return db.write(() => {
+    return this.ctx.writer.submit({ run: () => {
       const row = db.get<AccountRow>('SELECT * FROM accounts WHERE id = ?', id);
       if (!row) throw new AccountNotFound(id);
       db.run(
@@ -98,32 +98,37 @@ export class EmbeddedAccountRepo implements AccountRepo {
       );
       if (event) insertAccountEvent(this.ctx, id, event);
       return toAccount(db.get<AccountRow>('SELECT * FROM accounts WHERE id = ?', id)!);
-    });
+    } });
   }
 
   async history(accountId: string): Promise<AccountEvent[]> {
+    await durable(this.ctx);
     return this.ctx.db
       .all<AccountEventRow>(`SELECT ${ACCOUNT_EVENT_COLUMNS} FROM account_events WHERE account_id = ? ORDER BY seq`, accountId)
       .map(toAccountEvent);
   }
 
   async eventDocument(seq: number): Promise<Buffer | undefined> {
+    await durable(this.ctx);
     return this.ctx.db.get<{ document: Buffer | null }>('SELECT document FROM account_events WHERE seq = ?', seq)?.document ?? undefined;
   }
 
   async eventsSince(seq: number, limit = 1000): Promise<AccountEvent[]> {
+    await durable(this.ctx);
     return this.ctx.db
       .all<AccountEventRow>(`SELECT ${ACCOUNT_EVENT_COLUMNS} FROM account_events WHERE seq > ? ORDER BY seq LIMIT ?`, seq, limit)
       .map(toAccountEvent);
   }
 
   async lastEventSeq(): Promise<number> {
+    await durable(this.ctx);
     return this.ctx.db.get<{ seq: number | null }>('SELECT max(seq) AS seq FROM account_events')?.seq ?? 0;
   }
 
   async listedAccounts(query: DirectoryQuery, limit: number): Promise<AccountRecord[]> {
     const listed = "SELECT * FROM accounts WHERE listed = 1 AND state = 'active'";
     const { db } = this.ctx;
+    await durable(this.ctx);
     let rows: AccountRow[];
     if ('address' in query) rows = db.all<AccountRow>(`${listed} AND address = ? LIMIT ?`, query.address.trim().toLowerCase(), limit);
     else if ('mersis' in query) rows = db.all<AccountRow>(`${listed} AND mersis = ? ORDER BY address LIMIT ?`, query.mersis.trim(), limit);
@@ -141,20 +146,24 @@ export class EmbeddedAccountRepo implements AccountRepo {
   }
 
   async getById(id: string): Promise<AccountRecord | undefined> {
+    await durable(this.ctx);
     const row = this.ctx.db.get<AccountRow>('SELECT * FROM accounts WHERE id = ?', id);
     return row && toAccount(row);
   }
 
   async getByAddress(address: string): Promise<AccountRecord | undefined> {
+    await durable(this.ctx);
     const row = this.ctx.db.get<AccountRow>('SELECT * FROM accounts WHERE address = ?', address.trim().toLowerCase());
     return row && toAccount(row);
   }
 
   async list(): Promise<AccountRecord[]> {
+    await durable(this.ctx);
     return this.ctx.db.all<AccountRow>('SELECT * FROM accounts ORDER BY address').map(toAccount);
   }
 
   async usage(accountId: string): Promise<number> {
+    await durable(this.ctx);
     const row = this.ctx.db.get<{ used_bytes: number }>('SELECT used_bytes FROM accounts WHERE id = ?', accountId);
     if (!row) throw new AccountNotFound(accountId);
     return row.used_bytes;

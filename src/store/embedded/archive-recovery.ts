@@ -31,7 +31,6 @@ export async function recoverStagedEvidence(ctx: StoreContext): Promise<number> 
     const rel = relativePathOfLabel(parts.label);
     const temp = join(ctx.paths.tmpDir, name);
     const target = join(ctx.paths.archiveDir, rel);
-    // A recovery path: the file column has no index, and a scan only happens after a crash.
     const indexed = ctx.db.get('SELECT 1 FROM evidence WHERE file = ? LIMIT 1', rel) !== undefined;
     if (!indexed && (await sameFile(temp, target))) {
       await removeIfExists(target);

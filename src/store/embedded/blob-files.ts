@@ -5,6 +5,7 @@ import type { BlobRef } from '../types';
 import { InvalidStoreInput } from '../errors';
 import type { StoreContext } from './context';
 import { ensureDirDurable, fsyncDir, isErrno, removeIfExists } from './files';
+import { hasInline } from './inline-blobs';
 
 const HASH = /^[0-9a-f]{64}$/;
 
@@ -24,25 +25,35 @@ export function blobPath(blobsDir: string, hash: string): string {
   return join(blobDir(blobsDir, hash), hash);
 }
 
-/** Records the blob in the index, or refreshes touched_at so a concurrent sweep leaves it alone. */
-export function registerBlob(ctx: StoreContext, ref: BlobRef): void {
-  ctx.db.write(() => {
-    ctx.db.run(
-      `INSERT INTO blobs (hash, size, touched_at) VALUES (?, ?, ?)
-       ON CONFLICT (hash) DO UPDATE SET touched_at = excluded.touched_at`,
-      ref.hash,
-      ref.size,
-      ctx.now().getTime(),
-    );
+/**
+ * Records the blob in the index, or refreshes touched_at so a concurrent sweep leaves it
+ * alone; true when its bytes are already stored in the database (no file needed).
+ */
+export function registerBlob(ctx: StoreContext, ref: BlobRef): Promise<boolean> {
+  return ctx.writer.submit({
+    run: () => {
+      ctx.db.run(
+        `INSERT INTO blobs (hash, size, touched_at) VALUES (?, ?, ?)
+         ON CONFLICT (hash) DO UPDATE SET touched_at = excluded.touched_at`,
+        ref.hash,
+        ref.size,
+        ctx.now().getTime(),
+      );
+      return hasInline(ctx, ref.hash);
+    },
   });
 }
 
 /**
  * Makes a fsynced temp file the blob `ref`. The index row comes first: a crash after it leaves
  * a row without a file (harmless, nothing references it yet), never an unregistered file.
+ * Content already stored inline is not written again as a file.
  */
 export async function installBlob(ctx: StoreContext, tempPath: string, ref: BlobRef): Promise<void> {
-  registerBlob(ctx, ref);
+  if (await registerBlob(ctx, ref)) {
+    await removeIfExists(tempPath);
+    return;
+  }
   const dir = blobDir(ctx.paths.blobsDir, ref.hash);
   const target = blobPath(ctx.paths.blobsDir, ref.hash);
   await ensureDirDurable(dir);

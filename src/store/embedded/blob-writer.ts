@@ -1,6 +1,8 @@
 /**
- * Streaming blob writer: hashes while writing to a temp file, fsyncs on finish and hands back
- * a PendingBlob that can still be committed (made a content-addressed blob) or discarded.
+ * Streaming blob writer: hashes what it receives and keeps it in memory while it fits the
+ * inline threshold; past it, everything goes to a temp file, fsynced on finish. It hands back
+ * a PendingBlob that can still be committed or discarded: in memory (pending-blob-memory.ts,
+ * later stored in the database) or as a temp file (made a content-addressed blob file).
  * File errors surface as the store's typed failures (a full disk is StorageFull).
  */
 import { createHash } from 'node:crypto';
@@ -9,11 +11,12 @@ import { Writable } from 'node:stream';
 import type { Readable } from 'node:stream';
 import type { BlobRef, BlobWriter, ByteRange, PendingBlob } from '../types';
 import { BlobNotFound, InvalidStoreInput } from '../errors';
-import type { StoreContext } from './context';
+import { fitsInline, type StoreContext } from './context';
 import { blobPath, installBlob } from './blob-files';
 import { asStoreFailure } from './failures';
 import { fileRangeStream, readFileRange, resolveRange } from './byte-range';
 import { FILE_MODE, removeIfExists, writeAll } from './files';
+import { PendingBlobMemory } from './pending-blob-memory';
 import { tempFilePath } from './temp-files';
 
 class PendingBlobFile implements PendingBlob {
@@ -75,6 +78,8 @@ export class TempBlobWriter extends Writable implements BlobWriter {
   private readonly hasher = createHash('sha256');
   private size = 0;
   private readonly tempPath: string;
+  /** What was received while it still fits the inline threshold; undefined once on file. */
+  private memory: Buffer[] | undefined = [];
 
   constructor(private readonly ctx: StoreContext) {
     super({ highWaterMark: 256 * 1024 });
@@ -90,30 +95,39 @@ export class TempBlobWriter extends Writable implements BlobWriter {
     this.on('error', () => undefined);
   }
 
-  override _construct(callback: (error?: Error | null) => void): void {
-    fs.open(this.tempPath, 'wx', FILE_MODE).then(
-      (h) => {
-        this.handle = h;
-        callback();
-      },
-      (err: unknown) => callback(asStoreFailure(err) as Error),
-    );
-  }
-
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    const handle = this.handle;
-    if (!handle) return callback(new Error('blob writer is not open'));
     this.hasher.update(chunk);
     this.size += chunk.length;
-    writeAll(handle, chunk).then(() => callback(), (err: unknown) => callback(asStoreFailure(err) as Error));
+    if (this.memory && fitsInline(this.ctx, this.size)) {
+      this.memory.push(chunk);
+      return callback();
+    }
+    this.toFile(chunk).then(() => callback(), (err: unknown) => callback(asStoreFailure(err) as Error));
+  }
+
+  /** Appends to the temp file, creating it (with what memory held) when the blob outgrows it. */
+  private async toFile(chunk: Buffer): Promise<void> {
+    if (!this.handle) {
+      this.handle = await fs.open(this.tempPath, 'wx', FILE_MODE);
+      const held = this.memory ?? [];
+      this.memory = undefined;
+      for (const part of held) await writeAll(this.handle, part);
+    }
+    await writeAll(this.handle, chunk);
   }
 
   override _final(callback: (error?: Error | null) => void): void {
-    const handle = this.handle;
-    if (!handle) return callback(new Error('blob writer is not open'));
-    handle
-      .sync()
-      .then(() => handle.close())
+    if (this.memory && fitsInline(this.ctx, this.size)) {
+      const data = this.memory.length === 1 ? this.memory[0] : Buffer.concat(this.memory);
+      this.memory = undefined;
+      this.settled = true;
+      this.resolvePending(new PendingBlobMemory(this.ctx, this.hasher.digest('hex'), data));
+      return callback();
+    }
+    // An empty blob where nothing is inline still becomes a file.
+    (this.handle ? Promise.resolve() : this.toFile(Buffer.alloc(0)))
+      .then(() => this.handle!.sync())
+      .then(() => this.handle!.close())
       .then(() => {
         this.handle = undefined;
         this.settled = true;
@@ -125,6 +139,7 @@ export class TempBlobWriter extends Writable implements BlobWriter {
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     const handle = this.handle;
     this.handle = undefined;
+    this.memory = undefined;
     const cleanup = async (): Promise<void> => {
       if (handle) await handle.close().catch(() => undefined);
       if (!this.settled) {

@@ -1,25 +1,25 @@
 /**
- * The unit of work. Files first (evidence XML staged in the archive, referenced blobs checked
- * on disk), then every op in one write transaction, then the staged files settled (kept when
- * indexed, removed otherwise), then events. A failure anywhere leaves no index change and no
- * evidence file; a crash midway leaves temp files the next open resolves (archive-recovery.ts).
+ * The unit of work. Before the transaction: inputs checked, evidence XML hashed, every
+ * referenced blob found — staged in memory (its bytes go into this commit's transaction) or
+ * stored (a file must be in place). Then every op in one request to the group commit (its own
+ * savepoint in a shared transaction), durable before the promise resolves and before any event.
+ * A failure anywhere leaves no change: evidence and small blobs are rows of the same transaction.
  */
 import { promises as fs } from 'node:fs';
 import type { BlobRef, StoreOp, StoreOpResult } from '../types';
 import { BlobNotFound, InvalidStoreInput } from '../errors';
 import { notify, type StoreContext } from './context';
-import { settleStagedFiles } from './archive-files';
 import { assertBlobHash, blobPath } from './blob-files';
 import { prepareEvidence, putEvidenceInTx, type PreparedEvidence } from './evidence';
 import { asStoreFailure } from './failures';
 import { isErrno } from './files';
+import { blobRow, storeStagedInTx, type StagedReference } from './inline-blobs';
 import { completeInTx, enqueueInTx } from './jobs';
 import { appendInTx } from './message-writes';
 import { putSubmissionInTx } from './submissions';
 
-/** A referenced blob must be a durable file of the recorded size before anything points to it. */
+/** A stored file blob must be a durable file of the recorded size before anything points to it. */
 async function assertBlobFile(ctx: StoreContext, ref: BlobRef): Promise<void> {
-  assertBlobHash(ref.hash);
   try {
     const st = await fs.stat(blobPath(ctx.paths.blobsDir, ref.hash));
     if (st.size !== ref.size) throw new InvalidStoreInput(`blob ${ref.hash} has ${st.size} bytes, not ${ref.size}`);
@@ -29,27 +29,47 @@ async function assertBlobFile(ctx: StoreContext, ref: BlobRef): Promise<void> {
   }
 }
 
-/** Fills `prepared` op by op, so that a failure midway still tells what was staged. */
-async function prepareFiles(ctx: StoreContext, ops: StoreOp[], prepared: (PreparedEvidence | undefined)[]): Promise<void> {
-  for (const op of ops) {
-    if (op.op === 'putEvidence') {
-      prepared.push(await prepareEvidence(ctx, op.evidence));
-      continue;
-    }
-    if (op.op === 'appendMessage') await assertBlobFile(ctx, op.message.blob);
-    if (op.op === 'putSubmission') await assertBlobFile(ctx, op.submission.blob);
-    prepared.push(undefined);
-  }
+async function fileInPlace(ctx: StoreContext, ref: BlobRef): Promise<boolean> {
+  return assertBlobFile(ctx, ref).then(
+    () => true,
+    () => false,
+  );
 }
 
-/** Keeps the staged evidence files an index row now names; removes the others (a failed or no-op commit). */
-async function settleFiles(ctx: StoreContext, prepared: (PreparedEvidence | undefined)[], results?: StoreOpResult[]): Promise<void> {
-  const staged = prepared.flatMap((p, i) => {
-    if (p?.kind !== 'written') return [];
-    const r = results?.[i];
-    return [{ file: p.staged, indexed: r?.op === 'putEvidence' && r.created }];
-  });
-  if (staged.length > 0) await settleStagedFiles(ctx, staged);
+interface Prepared {
+  evidence: (PreparedEvidence | undefined)[];
+  /** Staged blobs the ops reference, by hash: stored by this commit. */
+  staged: Map<string, StagedReference>;
+}
+
+/**
+ * Where each referenced blob comes from. A staged blob whose content is already stored as a
+ * file in place is not stored twice; one whose file is missing (a crash between the file's row
+ * and its link) is stored inline.
+ */
+async function prepareBlob(ctx: StoreContext, ref: BlobRef, staged: Map<string, StagedReference>): Promise<void> {
+  assertBlobHash(ref.hash);
+  if (staged.has(ref.hash)) return;
+  const row = blobRow(ctx, ref.hash);
+  const mem = ctx.staged.get(ref.hash);
+  if (mem && mem.size !== ref.size) throw new InvalidStoreInput(`blob ${ref.hash} has ${mem.size} bytes, not ${ref.size}`);
+  if (mem) {
+    const inline = !row || row.inline === 1 || !(await fileInPlace(ctx, ref));
+    staged.set(ref.hash, { ...mem, inline });
+    return;
+  }
+  // Not staged here: the transaction checks the row; a file row also needs its file.
+  if (row && row.inline === 0) await assertBlobFile(ctx, ref);
+}
+
+async function prepare(ctx: StoreContext, ops: StoreOp[]): Promise<Prepared> {
+  const prepared: Prepared = { evidence: [], staged: new Map() };
+  for (const op of ops) {
+    prepared.evidence.push(op.op === 'putEvidence' ? prepareEvidence(op.evidence) : undefined);
+    if (op.op === 'appendMessage') await prepareBlob(ctx, op.message.blob, prepared.staged);
+    if (op.op === 'putSubmission') await prepareBlob(ctx, op.submission.blob, prepared.staged);
+  }
+  return prepared;
 }
 
 interface Applied {
@@ -58,7 +78,8 @@ interface Applied {
   jobsCreated: boolean;
 }
 
-function applyInTx(ctx: StoreContext, ops: StoreOp[], prepared: (PreparedEvidence | undefined)[]): Applied {
+function applyInTx(ctx: StoreContext, ops: StoreOp[], prepared: Prepared): Applied {
+  for (const blob of prepared.staged.values()) storeStagedInTx(ctx, blob);
   const touched = new Map<string, string>();
   let jobsCreated = false;
   const results = ops.map((op, i): StoreOpResult => {
@@ -72,7 +93,7 @@ function applyInTx(ctx: StoreContext, ops: StoreOp[], prepared: (PreparedEvidenc
         return { op: 'appendMessage', created: r.created, message: r.message };
       }
       case 'putEvidence': {
-        const r = putEvidenceInTx(ctx, op.evidence, prepared[i]!);
+        const r = putEvidenceInTx(ctx, op.evidence, prepared.evidence[i]!);
         return { op: 'putEvidence', created: r.created, record: r.record };
       }
       case 'enqueueJob': {
@@ -92,23 +113,20 @@ function applyInTx(ctx: StoreContext, ops: StoreOp[], prepared: (PreparedEvidenc
 
 export async function commitOps(ctx: StoreContext, ops: StoreOp[]): Promise<StoreOpResult[]> {
   if (ops.length === 0) return [];
-  let applied: Applied;
-  const prepared: (PreparedEvidence | undefined)[] = [];
+  let prepared: Prepared;
   try {
-    await prepareFiles(ctx, ops, prepared);
-    applied = ctx.db.write(() => applyInTx(ctx, ops, prepared));
+    prepared = await prepare(ctx, ops);
   } catch (err) {
-    // Nothing was indexed: no evidence file of this commit stays (left over, the next open removes it).
-    await settleFiles(ctx, prepared).catch((e: unknown) => ctx.logger.warn({ err: (e as Error).message }, 'could not remove evidence files of a failed commit'));
     throw asStoreFailure(err);
   }
-  try {
-    await settleFiles(ctx, prepared, applied.results);
-  } catch (err) {
-    // The commit holds; leftover temp files are resolved by the next open.
-    ctx.logger.warn({ err: (err as Error).message }, 'could not tidy staged evidence files after a commit');
-  }
-  for (const [mailboxId, accountId] of applied.touched) notify(ctx, 'mailbox-change', { accountId, mailboxId });
-  if (applied.jobsCreated) notify(ctx, 'jobs');
+  const applied = await ctx.writer.submit({
+    run: () => applyInTx(ctx, ops, prepared),
+    done: (a: Applied) => {
+      // Durable now: the staged copies have done their job.
+      for (const hash of prepared.staged.keys()) ctx.staged.stored(hash);
+      for (const [mailboxId, accountId] of a.touched) notify(ctx, 'mailbox-change', { accountId, mailboxId });
+      if (a.jobsCreated) notify(ctx, 'jobs');
+    },
+  });
   return applied.results;
 }

@@ -1,31 +1,38 @@
 /**
- * Evidence archive: the XML file is written and fsynced first (outside any transaction), the
- * index row follows in the commit. Rows are append-only (enforced by triggers); nothing that
- * happens to mailboxes or messages reaches this table or these files.
+ * Evidence archive: one append-only table (triggers refuse UPDATE and DELETE) holds the index
+ * row, the signed XML exactly as issued and, when given, the JSON it was rendered from; the
+ * row is written in the transaction of the commit that issues the evidence. Nothing that
+ * happens to mailboxes or messages reaches this table. Evidence archived as files by schema
+ * versions before 4 was imported (evidence-import.ts); a row the import could not fill still
+ * names its file, which is then read as before.
  */
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import type { EvidenceArchive, EvidenceRecord, NewEvidence } from '../types';
+import type { EvidenceArchive, EvidenceRecord, JsonObject, NewEvidence } from '../types';
 import { isEvidenceType } from '../../evidence/model';
 import { ConflictError } from '../../errors';
 import { InvalidStoreInput, StoredDataCorrupt } from '../errors';
-import type { StoreContext } from './context';
-import { sha256Hex, stageEvidenceFile, type StagedEvidenceFile } from './archive-files';
+import { durable, type StoreContext } from './context';
+import { sha256Hex } from './archive-files';
 import { isErrno } from './files';
-import { toEvidence, type EvidenceRow } from './rows';
+import { EVIDENCE_COLUMNS, toEvidence, type EvidenceRow } from './rows';
 import type { SqlParam } from './database';
 
-/** Result of the file phase of putEvidence. */
-export type PreparedEvidence =
-  | { kind: 'existing' }
-  | { kind: 'written'; file: string; xmlHash: string; xmlSize: number; staged: StagedEvidenceFile };
+/** What the commit computes before its transaction: the digest of the XML. */
+export interface PreparedEvidence {
+  xmlHash: string;
+}
 
 function findByKey(ctx: StoreContext, key: string): EvidenceRow | undefined {
-  return ctx.db.get<EvidenceRow>('SELECT * FROM evidence WHERE unique_key = ?', key);
+  return ctx.db.get<EvidenceRow>(`SELECT ${EVIDENCE_COLUMNS} FROM evidence WHERE unique_key = ?`, key);
 }
 
 function findById(ctx: StoreContext, id: string): EvidenceRow | undefined {
-  return ctx.db.get<EvidenceRow>('SELECT * FROM evidence WHERE id = ?', id);
+  return ctx.db.get<EvidenceRow>(`SELECT ${EVIDENCE_COLUMNS} FROM evidence WHERE id = ?`, id);
+}
+
+function isJsonObject(v: unknown): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function validate(ev: NewEvidence): void {
@@ -34,6 +41,7 @@ function validate(ev: NewEvidence): void {
   if (!isEvidenceType(r.type)) throw new InvalidStoreInput(`unknown evidence type ${String(r.type)}`);
   if (!(r.eventTime instanceof Date) || Number.isNaN(r.eventTime.getTime())) throw new InvalidStoreInput('evidence eventTime is not a valid date');
   if (!Buffer.isBuffer(ev.xml) || ev.xml.length === 0) throw new InvalidStoreInput('evidence XML is empty');
+  if (ev.data !== undefined && !isJsonObject(ev.data)) throw new InvalidStoreInput('evidence data must be a JSON object');
 }
 
 /** An existing row for this evidence (by key, or the same id with the same bytes), if any. */
@@ -47,27 +55,22 @@ function existingFor(ctx: StoreContext, ev: NewEvidence, xmlHash: string): Evide
   return byId;
 }
 
-/** File phase: makes the XML durable in the archive unless the evidence is already indexed (commit.ts settles it). */
-export async function prepareEvidence(ctx: StoreContext, ev: NewEvidence): Promise<PreparedEvidence> {
+/** Before the transaction: checks the input and hashes the XML (no I/O). */
+export function prepareEvidence(ev: NewEvidence): PreparedEvidence {
   validate(ev);
-  const xmlHash = sha256Hex(ev.xml);
-  if (existingFor(ctx, ev, xmlHash)) return { kind: 'existing' };
-  const staged = await stageEvidenceFile(ctx, ev.record.id, ev.record.eventTime, ev.xml);
-  return { kind: 'written', file: staged.rel, xmlHash, xmlSize: ev.xml.length, staged };
+  return { xmlHash: sha256Hex(ev.xml) };
 }
 
-/** Index phase, inside the commit's transaction. */
+/** Inside the commit's transaction: the row with its XML, unless the evidence is archived already. */
 export function putEvidenceInTx(ctx: StoreContext, ev: NewEvidence, prepared: PreparedEvidence): { created: boolean; record: EvidenceRecord } {
-  const xmlHash = prepared.kind === 'written' ? prepared.xmlHash : sha256Hex(ev.xml);
-  const existing = existingFor(ctx, ev, xmlHash);
+  const existing = existingFor(ctx, ev, prepared.xmlHash);
   if (existing) return { created: false, record: toEvidence(existing) };
-  // Rows are never deleted, so "existing" in the file phase is still existing here.
-  if (prepared.kind !== 'written') throw new Error(`evidence ${ev.record.id} vanished from the index`);
   const r = ev.record;
-  ctx.db.run(
+  const row = ctx.db.get<EvidenceRow>(
     `INSERT INTO evidence (id, unique_key, type, event, message_id, recipient_index, reason_code, account_id,
-                           event_time, created_at, xml_hash, xml_size, file)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+                           event_time, created_at, xml_hash, xml_size, xml, data)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     RETURNING ${EVIDENCE_COLUMNS}`,
     r.id,
     ev.uniqueKey ?? null,
     r.type,
@@ -79,31 +82,49 @@ export function putEvidenceInTx(ctx: StoreContext, ev: NewEvidence, prepared: Pr
     r.eventTime.getTime(),
     ctx.now().getTime(),
     prepared.xmlHash,
-    prepared.xmlSize,
-    prepared.file,
+    ev.xml.length,
+    ev.xml,
+    ev.data === undefined ? null : JSON.stringify(ev.data),
   );
-  return { created: true, record: toEvidence(findById(ctx, r.id)!) };
+  return { created: true, record: toEvidence(row!) };
+}
+
+interface StoredXml {
+  xml: Buffer | null;
+  data: string | null;
+  file: string | null;
+  xml_hash: string;
+}
+
+/** A file of an evidence archived before schema 4 that the upgrade could not import. */
+async function readArchiveFile(ctx: StoreContext, id: string, file: string): Promise<Buffer> {
+  try {
+    return await fs.readFile(join(ctx.paths.archiveDir, file));
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) throw new StoredDataCorrupt(`archive file of evidence ${id} is missing`);
+    throw err;
+  }
 }
 
 export class EmbeddedEvidenceArchive implements EvidenceArchive {
   constructor(private readonly ctx: StoreContext) {}
 
-  /** The record and its XML; StoredDataCorrupt when the file is missing or not what was archived. */
-  async get(id: string): Promise<{ record: EvidenceRecord; xml: Buffer } | undefined> {
-    const row = findById(this.ctx, id);
+  /** The record, its XML and its data; StoredDataCorrupt when the XML is not what was archived. */
+  async get(id: string): Promise<{ record: EvidenceRecord; xml: Buffer; data?: JsonObject } | undefined> {
+    await durable(this.ctx);
+    const row = this.ctx.db.get<EvidenceRow & StoredXml>(`SELECT ${EVIDENCE_COLUMNS}, xml, data, file FROM evidence WHERE id = ?`, id);
     if (!row) return undefined;
-    let xml: Buffer;
-    try {
-      xml = await fs.readFile(join(this.ctx.paths.archiveDir, row.file));
-    } catch (err) {
-      if (isErrno(err, 'ENOENT')) throw new StoredDataCorrupt(`archive file of evidence ${id} is missing`);
-      throw err;
-    }
-    if (sha256Hex(xml) !== row.xml_hash) throw new StoredDataCorrupt(`archive file of evidence ${id} does not match its recorded digest`);
-    return { record: toEvidence(row), xml };
+    const stored = row;
+    const xml = stored.xml ?? (stored.file !== null ? await readArchiveFile(this.ctx, id, stored.file) : undefined);
+    // The digest is checked on every read: the archive's bytes are what the evidence proves.
+    if (!xml || sha256Hex(xml) !== stored.xml_hash) throw new StoredDataCorrupt(`archived XML of evidence ${id} does not match its recorded digest`);
+    const result: { record: EvidenceRecord; xml: Buffer; data?: JsonObject } = { record: toEvidence(row), xml };
+    if (stored.data !== null) result.data = JSON.parse(stored.data) as JsonObject;
+    return result;
   }
 
   async getByKey(uniqueKey: string): Promise<EvidenceRecord | undefined> {
+    await durable(this.ctx);
     const row = findByKey(this.ctx, uniqueKey);
     return row && toEvidence(row);
   }
@@ -120,7 +141,8 @@ export class EmbeddedEvidenceArchive implements EvidenceArchive {
       params.push(filter.accountId);
     }
     const limit = filter.limit ?? -1;
-    const sql = `SELECT * FROM evidence ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq DESC LIMIT ?`;
+    await durable(this.ctx);
+    const sql = `SELECT ${EVIDENCE_COLUMNS} FROM evidence ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq DESC LIMIT ?`;
     return this.ctx.db.all<EvidenceRow>(sql, ...params, limit).map(toEvidence);
   }
 }

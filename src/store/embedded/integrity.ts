@@ -1,12 +1,13 @@
 /**
  * Integrity check: the database's own check plus every cross-reference between the index
- * and the files. Other processes may be writing meanwhile, so each file-level finding is
- * confirmed against the current index before it is reported.
+ * and the files, and the digest of everything stored by hash (inline blobs, evidence XML).
+ * Other processes may be writing meanwhile, so each file-level finding is confirmed against
+ * the current index before it is reported.
  */
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { IntegrityReport } from '../types';
-import type { StoreContext } from './context';
+import { durable, type StoreContext } from './context';
 import { blobPath, isBlobHash } from './blob-files';
 import { sha256Hex } from './archive-files';
 import { isErrno } from './files';
@@ -72,29 +73,64 @@ function isReferenced(ctx: StoreContext, hash: string): boolean {
 }
 
 async function checkReferencedBlobs(ctx: StoreContext, problems: string[]): Promise<void> {
-  const refs = ctx.db.all<{ hash: string; size: number }>(
-    'SELECT DISTINCT blob_hash AS hash, size FROM messages UNION SELECT blob_hash, blob_size FROM submissions',
+  const refs = ctx.db.all<{ hash: string; size: number; inline_size: number | null }>(
+    `SELECT r.hash, r.size, (SELECT length(d.data) FROM blob_data d WHERE d.hash = r.hash) AS inline_size
+     FROM (SELECT DISTINCT blob_hash AS hash, size FROM messages UNION SELECT blob_hash, blob_size FROM submissions) r`,
   );
   for (const ref of refs) {
+    if (ref.inline_size !== null) {
+      if (ref.inline_size !== ref.size) problems.push(`blob ${ref.hash}: ${ref.inline_size} bytes stored inline, ${ref.size} recorded`);
+      continue;
+    }
     const size = await fileSize(blobPath(ctx.paths.blobsDir, ref.hash));
     if (size === ref.size || !isReferenced(ctx, ref.hash)) continue;
     problems.push(size === undefined ? `blob ${ref.hash}: referenced but missing` : `blob ${ref.hash}: ${size} bytes on disk, ${ref.size} recorded`);
   }
 }
 
-async function checkEvidenceFiles(ctx: StoreContext, problems: string[]): Promise<void> {
-  const rows = ctx.db.all<{ id: string; file: string; xml_hash: string }>('SELECT id, file, xml_hash FROM evidence ORDER BY seq');
-  for (const r of rows) {
-    let data: Buffer;
-    try {
-      data = await fs.readFile(join(ctx.paths.archiveDir, r.file));
-    } catch (err) {
-      if (!isErrno(err, 'ENOENT')) throw err;
-      problems.push(`evidence ${r.id}: archive file ${r.file} missing`);
-      continue;
+/** Every inline blob is the bytes its hash names; unreferenced ones past the grace period await the sweep. */
+function checkInlineBlobs(ctx: StoreContext, graceMs: number, problems: string[]): void {
+  const cutoff = ctx.now().getTime() - graceMs;
+  const page = `SELECT d.hash, d.data, b.size, b.touched_at FROM blob_data d JOIN blobs b ON b.hash = d.hash WHERE d.hash > ? ORDER BY d.hash LIMIT 64`;
+  for (let after = ''; ; ) {
+    const rows = ctx.db.all<{ hash: string; data: Buffer; size: number; touched_at: number }>(page, after);
+    if (rows.length === 0) return;
+    for (const r of rows) {
+      if (r.data.length !== r.size) problems.push(`blob ${r.hash} (inline): ${r.data.length} bytes stored, ${r.size} recorded`);
+      else if (sha256Hex(r.data) !== r.hash) problems.push(`blob ${r.hash} (inline): stored bytes do not match their SHA-256`);
+      if (r.touched_at < cutoff && !isReferenced(ctx, r.hash)) problems.push(`blob ${r.hash} (inline): unreferenced (awaiting sweep)`);
     }
-    if (sha256Hex(data) !== r.xml_hash) problems.push(`evidence ${r.id}: archive file ${r.file} does not match its recorded SHA-256`);
+    after = rows[rows.length - 1].hash;
   }
+}
+
+/** Evidence XML in the database matches its digest; a row not imported from its file is checked against the file. */
+async function checkEvidence(ctx: StoreContext, problems: string[]): Promise<void> {
+  const page = 'SELECT seq, id, xml, file, xml_hash, xml_size FROM evidence WHERE seq > ? ORDER BY seq LIMIT 256';
+  for (let after = 0; ; ) {
+    const rows = ctx.db.all<{ seq: number; id: string; xml: Buffer | null; file: string | null; xml_hash: string; xml_size: number }>(page, after);
+    if (rows.length === 0) return;
+    for (const r of rows) {
+      if (r.xml !== null) {
+        if (r.xml.length !== r.xml_size || sha256Hex(r.xml) !== r.xml_hash) problems.push(`evidence ${r.id}: archived XML does not match its recorded SHA-256`);
+      } else if (r.file !== null) {
+        await checkEvidenceFile(ctx, r.id, r.file, r.xml_hash, problems);
+      }
+    }
+    after = rows[rows.length - 1].seq;
+  }
+}
+
+async function checkEvidenceFile(ctx: StoreContext, id: string, file: string, xmlHash: string, problems: string[]): Promise<void> {
+  let data: Buffer;
+  try {
+    data = await fs.readFile(join(ctx.paths.archiveDir, file));
+  } catch (err) {
+    if (!isErrno(err, 'ENOENT')) throw err;
+    problems.push(`evidence ${id}: archive file ${file} missing`);
+    return;
+  }
+  if (sha256Hex(data) !== xmlHash) problems.push(`evidence ${id}: archive file ${file} does not match its recorded SHA-256`);
 }
 
 async function checkTempFiles(ctx: StoreContext, problems: string[]): Promise<void> {
@@ -125,10 +161,12 @@ async function checkBlobFiles(ctx: StoreContext, graceMs: number, problems: stri
 
 export async function checkIntegrity(ctx: StoreContext, options: { blobGraceMs: number }): Promise<IntegrityReport> {
   const problems: string[] = [];
+  await durable(ctx);
   checkDatabase(ctx, problems);
   checkCounters(ctx, problems);
   await checkReferencedBlobs(ctx, problems);
-  await checkEvidenceFiles(ctx, problems);
+  checkInlineBlobs(ctx, options.blobGraceMs, problems);
+  await checkEvidence(ctx, problems);
   await checkTempFiles(ctx, problems);
   await checkBlobFiles(ctx, options.blobGraceMs, problems);
   return { ok: problems.length === 0, problems };

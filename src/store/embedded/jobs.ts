@@ -6,7 +6,7 @@
  */
 import type { ClaimedJob, JobQueue, JsonObject, NewJob } from '../types';
 import { InvalidStoreInput, LeaseLost } from '../errors';
-import type { StoreContext } from './context';
+import { durable, type StoreContext } from './context';
 import { newId } from './ids';
 import { leaseAbandoned, newLeaseToken } from './lease-owner';
 
@@ -70,7 +70,7 @@ export class EmbeddedJobQueue implements JobQueue {
     const { db } = this.ctx;
     const kinds = options.kinds === undefined ? null : JSON.stringify(options.kinds);
     const kindFilter = kinds === null ? '' : 'AND kind IN (SELECT value FROM json_each(?))';
-    return db.write(() => {
+    return this.ctx.writer.submit({ run: () => {
       const now = this.ctx.now().getTime();
       const filterParams = kinds === null ? [] : [kinds];
       // Two queries so each uses its partial index; due work first, then expired leases.
@@ -113,26 +113,31 @@ export class EmbeddedJobQueue implements JobQueue {
         );
         return { id: row.id, kind: row.kind, payload: JSON.parse(row.payload) as JsonObject, attempts: row.attempts, leaseToken };
       });
-    });
+    } });
   }
 
   /** Releases the lease and schedules the next attempt; LeaseLost if the lease is no longer ours. */
   async retry(job: ClaimedJob, error: string, runAt: Date): Promise<void> {
-    const result = this.ctx.db.run(
-      `UPDATE jobs SET state = 'pending', lease_token = NULL, lease_until = NULL, last_error = ?, run_at = ?
-       WHERE id = ? AND state = 'running' AND lease_token = ?`,
-      error.slice(0, MAX_ERROR_TEXT),
-      runAt.getTime(),
-      job.id,
-      job.leaseToken,
-    );
-    if (result.changes === 0) throw new LeaseLost(job.id);
+    await this.ctx.writer.submit({
+      run: () => {
+        const result = this.ctx.db.run(
+          `UPDATE jobs SET state = 'pending', lease_token = NULL, lease_until = NULL, last_error = ?, run_at = ?
+           WHERE id = ? AND state = 'running' AND lease_token = ?`,
+          error.slice(0, MAX_ERROR_TEXT),
+          runAt.getTime(),
+          job.id,
+          job.leaseToken,
+        );
+        if (result.changes === 0) throw new LeaseLost(job.id);
+      },
+    });
   }
 
   async pendingCount(kinds?: string[]): Promise<number> {
     // Per state, so the partial indexes are used and done jobs (kept forever) are not scanned.
     const filter = kinds === undefined ? '' : 'AND kind IN (SELECT value FROM json_each(?))';
     const params = kinds === undefined ? [] : [JSON.stringify(kinds), JSON.stringify(kinds)];
+    await durable(this.ctx);
     const row = this.ctx.db.get<{ n: number }>(
       `SELECT (SELECT count(*) FROM jobs WHERE state = 'pending' ${filter}) +
               (SELECT count(*) FROM jobs WHERE state = 'running' ${filter}) AS n`,
@@ -143,6 +148,7 @@ export class EmbeddedJobQueue implements JobQueue {
 
   /** The earliest time a job becomes claimable: a pending job's run time or a lease's expiry. */
   async nextRunAt(): Promise<Date | undefined> {
+    await durable(this.ctx);
     const row = this.ctx.db.get<{ t: number | null }>(
       `SELECT min(t) AS t FROM (
          SELECT min(run_at) AS t FROM jobs WHERE state = 'pending'

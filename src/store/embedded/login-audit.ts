@@ -1,7 +1,7 @@
 /** The login audit trail: append-only rows (triggers refuse UPDATE and DELETE). */
 import type { LoginAuditEntry, LoginAuditLog, LoginOutcome, NewLoginAuditEntry } from '../types';
 import { InvalidStoreInput } from '../errors';
-import type { StoreContext } from './context';
+import { durable, type StoreContext } from './context';
 import { asStoreFailure } from './failures';
 
 interface LoginAuditRow {
@@ -43,7 +43,7 @@ export class EmbeddedLoginAuditLog implements LoginAuditLog {
   async append(entry: NewLoginAuditEntry): Promise<void> {
     if (!OUTCOMES.has(entry.outcome)) throw new InvalidStoreInput(`invalid login outcome ${String(entry.outcome)}`);
     try {
-      this.ctx.db.write(() =>
+      await this.ctx.writer.submit({ run: () =>
         this.ctx.db.run(
           'INSERT INTO login_audit (at, protocol, client, username, account_id, outcome, detail) VALUES (?, ?, ?, ?, ?, ?, ?)',
           entry.at.getTime(),
@@ -54,7 +54,7 @@ export class EmbeddedLoginAuditLog implements LoginAuditLog {
           entry.outcome,
           entry.detail === undefined ? null : bounded(entry.detail, 'detail'),
         ),
-      );
+      });
     } catch (err) {
       throw asStoreFailure(err);
     }
@@ -75,6 +75,7 @@ export class EmbeddedLoginAuditLog implements LoginAuditLog {
       where.push('at >= ?');
       params.push(filter.since.getTime());
     }
+    await durable(this.ctx);
     const sql = `SELECT * FROM login_audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ?`;
     return this.ctx.db.all<LoginAuditRow>(sql, ...params, filter.limit ?? -1).map(toEntry);
   }

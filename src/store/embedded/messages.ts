@@ -2,7 +2,7 @@
 import type { JournalEntry, JsonObject, MessageRecord, MessageRepo, NewMessage, StoreOp, StoreOpResult } from '../types';
 import { NotFoundError } from '../../errors';
 import { MailboxOperationRefused } from '../errors';
-import { notify, type StoreContext } from './context';
+import { durable, notify, type StoreContext } from './context';
 import { applyFlagAction, normalizeFlags, sameFlags } from './flags';
 import { allocateUids, insertJournal, nextModseq, requireMailboxRow } from './mailbox-writes';
 import { getMessageRow, insertCopyInTx, selectMessageRows } from './message-writes';
@@ -22,18 +22,25 @@ export class EmbeddedMessageRepo implements MessageRepo {
   ) {}
 
   async list(mailboxId: string, uids?: number[]): Promise<MessageRecord[]> {
+    await durable(this.ctx);
     return selectMessageRows(this.ctx, mailboxId, uids).map(toMessage);
   }
 
   async get(id: string): Promise<MessageRecord | undefined> {
+    await durable(this.ctx);
     const row = getMessageRow(this.ctx, id);
     return row && toMessage(row);
   }
 
   /** Cached parse data only: not a change a client sees, so no modseq. */
   async setMeta(id: string, meta: JsonObject): Promise<void> {
-    const result = this.ctx.db.run('UPDATE messages SET meta = ? WHERE id = ?', JSON.stringify(meta), id);
-    if (result.changes === 0) throw new NotFoundError(`message ${id} not found`);
+    const json = JSON.stringify(meta);
+    await this.ctx.writer.submit({
+      run: () => {
+        const result = this.ctx.db.run('UPDATE messages SET meta = ? WHERE id = ?', json, id);
+        if (result.changes === 0) throw new NotFoundError(`message ${id} not found`);
+      },
+    });
   }
 
   async append(message: NewMessage): Promise<MessageRecord> {
@@ -55,7 +62,7 @@ export class EmbeddedMessageRepo implements MessageRepo {
   ): Promise<{ updated: MessageRecord[]; modified: number[] }> {
     normalizeFlags(flags);
     const { db } = this.ctx;
-    const result = db.write(() => {
+    return this.write(() => {
       const mailbox = requireMailboxRow(this.ctx, mailboxId);
       const modified: number[] = [];
       const changes: { row: MessageRow; flags: string[] }[] = [];
@@ -79,15 +86,13 @@ export class EmbeddedMessageRepo implements MessageRepo {
         }
       }
       return { mailbox, updated, modified };
-    });
-    if (result.updated.length > 0) this.changed(result.mailbox);
-    return { updated: result.updated, modified: result.modified };
+    }, (r) => r.updated.length > 0 ? [r.mailbox] : [], (r) => ({ updated: r.updated, modified: r.modified }));
   }
 
   /** Removes \Deleted messages (only among `uids` when given). Quota is freed at once; evidence stays. */
   async expunge(mailboxId: string, uids?: number[]): Promise<number[]> {
     const { db } = this.ctx;
-    const result = db.write(() => {
+    return this.write(() => {
       const mailbox = requireMailboxRow(this.ctx, mailboxId);
       const rows =
         uids === undefined
@@ -105,13 +110,11 @@ export class EmbeddedMessageRepo implements MessageRepo {
         insertJournal(this.ctx, { mailboxId, modseq, command: 'EXPUNGE', uid: row.uid, messageId: row.id });
       }
       return { mailbox, expunged: rows.map((r) => r.uid) };
-    });
-    if (result.expunged.length > 0) this.changed(result.mailbox);
-    return result.expunged;
+    }, (r) => r.expunged.length > 0 ? [r.mailbox] : [], (r) => r.expunged);
   }
 
   async copy(mailboxId: string, uids: number[], targetMailboxId: string): Promise<UidMapping> {
-    const result = this.ctx.db.write(() => {
+    return this.write(() => {
       const { target, rows } = this.sourceAndTarget(mailboxId, uids, targetMailboxId);
       if (rows.length === 0) return { target, sourceUids: [], destinationUids: [] };
       const { firstUid, modseq } = allocateUids(this.ctx, target.id, rows.length);
@@ -120,15 +123,13 @@ export class EmbeddedMessageRepo implements MessageRepo {
         return firstUid + i;
       });
       return { target, sourceUids: rows.map((r) => r.uid), destinationUids };
-    });
-    if (result.destinationUids.length > 0) this.changed(result.target);
-    return { sourceUids: result.sourceUids, destinationUids: result.destinationUids };
+    }, (r) => r.destinationUids.length > 0 ? [r.target] : [], (r) => ({ sourceUids: r.sourceUids, destinationUids: r.destinationUids }));
   }
 
   /** Moves keep the message id: it is the same message in another folder. */
   async move(mailboxId: string, uids: number[], targetMailboxId: string): Promise<UidMapping> {
     const { db } = this.ctx;
-    const result = db.write(() => {
+    return this.write(() => {
       const { source, target, rows } = this.sourceAndTarget(mailboxId, uids, targetMailboxId);
       if (rows.length === 0) return { source, target, sourceUids: [], destinationUids: [] };
       const { firstUid, modseq } = allocateUids(this.ctx, target.id, rows.length);
@@ -148,15 +149,14 @@ export class EmbeddedMessageRepo implements MessageRepo {
         return uid;
       });
       return { source, target, sourceUids: rows.map((r) => r.uid), destinationUids };
-    });
-    if (result.destinationUids.length > 0) {
-      this.changed(result.source);
-      if (result.target.id !== result.source.id) this.changed(result.target);
-    }
-    return { sourceUids: result.sourceUids, destinationUids: result.destinationUids };
+    }, (r) => {
+      if (r.destinationUids.length === 0) return [];
+      return r.target.id !== r.source.id ? [r.source, r.target] : [r.source];
+    }, (r) => ({ sourceUids: r.sourceUids, destinationUids: r.destinationUids }));
   }
 
   async journal(mailboxId: string, sinceModseq: number): Promise<JournalEntry[]> {
+    await durable(this.ctx);
     return this.ctx.db
       .all<JournalRow>('SELECT * FROM journal WHERE mailbox_id = ? AND modseq > ? ORDER BY seq', mailboxId, sinceModseq)
       .map(toJournalEntry);
@@ -170,7 +170,17 @@ export class EmbeddedMessageRepo implements MessageRepo {
     return { source, target, rows: selectMessageRows(this.ctx, mailboxId, uids) };
   }
 
-  private changed(mailbox: MailboxRow): void {
-    notify(this.ctx, 'mailbox-change', { accountId: mailbox.account_id, mailboxId: mailbox.id });
+  /**
+   * One write through the group commit: `changedBoxes` names the mailboxes whose sessions hear
+   * of it once it is durable; `answer` is what the caller gets.
+   */
+  private async write<T, R>(run: () => T, changedBoxes: (r: T) => MailboxRow[], answer: (r: T) => R): Promise<R> {
+    const result = await this.ctx.writer.submit({
+      run,
+      done: (r: T) => {
+        for (const mailbox of changedBoxes(r)) notify(this.ctx, 'mailbox-change', { accountId: mailbox.account_id, mailboxId: mailbox.id });
+      },
+    });
+    return answer(result);
   }
 }

@@ -5,10 +5,20 @@
  */
 import { SchemaTooNew } from '../errors';
 import type { SqliteDb } from './database';
+import { importArchiveFiles } from './evidence-import';
+
+/** What a migration step may need besides the database. */
+export interface MigrationEnv {
+  /** The evidence archive directory (evidence files of schema versions before 4). */
+  archiveDir: string;
+}
+
+/** SQL, or code for what SQL cannot do (reading files); steps run in order, in one transaction. */
+type MigrationStep = string | ((db: SqliteDb, env: MigrationEnv) => void);
 
 interface Migration {
   version: number;
-  sql: string;
+  steps: MigrationStep[];
 }
 
 const V1 = `
@@ -247,10 +257,66 @@ CREATE TRIGGER login_audit_no_delete BEFORE DELETE ON login_audit BEGIN
 END;
 `;
 
+/**
+ * The evidence XML moves into the database: one append-only table holds the index row, the
+ * signed XML and its JSON rendering source, so archiving an evidence is part of the commit
+ * that issues it (no file, no staging, no extra fsync). Evidence archived as files before is
+ * imported (evidence-import.ts); the files stay where they are, named by `file`, untouched.
+ * SQLite cannot relax `file NOT NULL` in place, hence the copy; the triggers are re-created.
+ */
+const V4_CREATE = `
+CREATE TABLE evidence_v4 (
+  seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+  id              TEXT NOT NULL UNIQUE,
+  unique_key      TEXT UNIQUE,
+  type            TEXT NOT NULL,
+  event           TEXT NOT NULL,
+  message_id      TEXT,
+  recipient_index INTEGER,
+  reason_code     INTEGER,
+  account_id      TEXT,
+  event_time      INTEGER NOT NULL,
+  created_at      INTEGER NOT NULL,
+  xml_hash        TEXT NOT NULL,
+  xml_size        INTEGER NOT NULL,
+  -- The archive file (under archive/) of evidence issued before schema 4; NULL since.
+  file            TEXT,
+  -- The signed XML exactly as issued. NULL only for an imported row whose file could not be
+  -- read or did not match xml_hash: the file stays its only copy (and the integrity check says so).
+  xml             BLOB,
+  -- JSON rendering source, when the issuer gave one.
+  data            TEXT,
+  CHECK (xml IS NOT NULL OR file IS NOT NULL)
+) STRICT;
+`;
+
+const V4_SWAP = `
+DROP TABLE evidence;
+ALTER TABLE evidence_v4 RENAME TO evidence;
+CREATE INDEX evidence_message ON evidence(message_id);
+CREATE INDEX evidence_account ON evidence(account_id);
+-- Crash recovery of staged archive files (files of older versions) looks rows up by file.
+CREATE INDEX evidence_file ON evidence(file) WHERE file IS NOT NULL;
+CREATE TRIGGER evidence_no_update BEFORE UPDATE ON evidence BEGIN
+  SELECT RAISE(ABORT, 'evidence is append-only');
+END;
+CREATE TRIGGER evidence_no_delete BEFORE DELETE ON evidence BEGIN
+  SELECT RAISE(ABORT, 'evidence is append-only');
+END;
+
+-- Small blobs live in the database, written in the transaction of the commit that first
+-- references them; a blobs row without a blob_data row is a file under blobs/.
+CREATE TABLE blob_data (
+  hash TEXT PRIMARY KEY REFERENCES blobs(hash),
+  data BLOB NOT NULL
+) STRICT;
+`;
+
 const MIGRATIONS: readonly Migration[] = [
-  { version: 1, sql: V1 },
-  { version: 2, sql: V2 },
-  { version: 3, sql: V3 },
+  { version: 1, steps: [V1] },
+  { version: 2, steps: [V2] },
+  { version: 3, steps: [V3] },
+  { version: 4, steps: [V4_CREATE, importArchiveFiles, V4_SWAP] },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
@@ -259,7 +325,7 @@ export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
  * Brings the database to SCHEMA_VERSION (or to `upTo`, for upgrade tests); safe when several
  * processes open it at once.
  */
-export function migrate(db: SqliteDb, now: () => Date, upTo: number = SCHEMA_VERSION): number {
+export function migrate(db: SqliteDb, now: () => Date, upTo: number = SCHEMA_VERSION, env?: MigrationEnv): number {
   return db.write(() => {
     db.raw.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT');
     const row = db.get<{ v: number | null }>('SELECT max(version) AS v FROM schema_version');
@@ -267,7 +333,11 @@ export function migrate(db: SqliteDb, now: () => Date, upTo: number = SCHEMA_VER
     if (current > SCHEMA_VERSION) throw new SchemaTooNew(current, SCHEMA_VERSION);
     for (const m of MIGRATIONS) {
       if (m.version <= current || m.version > upTo) continue;
-      db.raw.exec(m.sql);
+      for (const step of m.steps) {
+        if (typeof step === 'string') db.raw.exec(step);
+        else if (env) step(db, env);
+        else throw new Error(`schema migration ${m.version} needs the data directory's layout`);
+      }
       db.run('INSERT INTO schema_version (version, applied_at) VALUES (?, ?)', m.version, now().getTime());
     }
     return Math.max(current, Math.min(upTo, SCHEMA_VERSION));

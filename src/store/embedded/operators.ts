@@ -3,7 +3,7 @@ import type { NewOperator, OperatorRecord, OperatorRepo } from '../types';
 import { ConflictError, NotFoundError } from '../../errors';
 import { AccountNotFound, InvalidStoreInput } from '../errors';
 import { insertAccountEvent } from './account-events';
-import type { StoreContext } from './context';
+import { durable, type StoreContext } from './context';
 import { newId } from './ids';
 import { toOperator, type OperatorRow } from './rows';
 
@@ -20,7 +20,7 @@ export class EmbeddedOperatorRepo implements OperatorRepo {
     const login = normalizeLogin(input.login);
     if (input.certificateDer.length === 0) throw new InvalidStoreInput('an operator needs a signing certificate');
     const { db } = this.ctx;
-    return db.write(() => {
+    return this.ctx.writer.submit({ run: () => {
       if (!db.get('SELECT 1 FROM accounts WHERE id = ?', input.accountId)) throw new AccountNotFound(input.accountId);
       if (db.get('SELECT 1 FROM operators WHERE login = ?', login)) throw new ConflictError(`operator login ${login} is already in use (logins are never reused)`);
       if (db.get('SELECT 1 FROM issued_addresses WHERE address = ?', login)) throw new ConflictError(`${login} is a KEP address and cannot be an operator login`);
@@ -40,23 +40,24 @@ export class EmbeddedOperatorRepo implements OperatorRepo {
       );
       insertAccountEvent(this.ctx, input.accountId, { kind: 'operator-added', actor: event.actor, at, details: { login } });
       return toOperator(db.get<OperatorRow>('SELECT * FROM operators WHERE id = ?', id)!);
-    });
+    } });
   }
 
   async remove(accountId: string, login: string, event: { actor: string; at?: Date }): Promise<OperatorRecord> {
     const name = normalizeLogin(login);
     const { db } = this.ctx;
-    return db.write(() => {
+    return this.ctx.writer.submit({ run: () => {
       const row = db.get<OperatorRow>('SELECT * FROM operators WHERE account_id = ? AND login = ? AND removed_at IS NULL', accountId, name);
       if (!row) throw new NotFoundError(`no active operator ${name} for this account`);
       const at = event.at ?? this.ctx.now();
       db.run('UPDATE operators SET removed_at = ? WHERE id = ?', at.getTime(), row.id);
       insertAccountEvent(this.ctx, accountId, { kind: 'operator-removed', actor: event.actor, at, details: { login: name } });
       return toOperator(db.get<OperatorRow>('SELECT * FROM operators WHERE id = ?', row.id)!);
-    });
+    } });
   }
 
   async getByLogin(login: string): Promise<OperatorRecord | undefined> {
+    await durable(this.ctx);
     const row = this.ctx.db.get<OperatorRow>('SELECT * FROM operators WHERE login = ?', login.trim().toLowerCase());
     return row && toOperator(row);
   }
@@ -65,6 +66,7 @@ export class EmbeddedOperatorRepo implements OperatorRepo {
     const sql = options.includeRemoved
       ? 'SELECT * FROM operators WHERE account_id = ? ORDER BY added_at, id'
       : 'SELECT * FROM operators WHERE account_id = ? AND removed_at IS NULL ORDER BY added_at, id';
+    await durable(this.ctx);
     return this.ctx.db.all<OperatorRow>(sql, accountId).map(toOperator);
   }
 }

@@ -246,6 +246,10 @@ export function toSubmission(r: SubmissionRow): SubmissionRecord {
   return s;
 }
 
+/** The index columns of an evidence row (the XML and data are read only when asked for). */
+export const EVIDENCE_COLUMNS =
+  'seq, id, unique_key, type, event, message_id, recipient_index, reason_code, account_id, event_time, created_at, xml_hash, xml_size';
+
 export interface EvidenceRow {
   seq: number;
   id: string;
@@ -260,7 +264,6 @@ export interface EvidenceRow {
   created_at: number;
   xml_hash: string;
   xml_size: number;
-  file: string;
 }
 
 export function toEvidence(r: EvidenceRow): EvidenceRecord {

@@ -2,7 +2,7 @@
 import type { SubmissionRecord, SubmissionRepo } from '../types';
 import { ConflictError } from '../../errors';
 import { AccountNotFound, BlobNotFound, InvalidStoreInput } from '../errors';
-import type { StoreContext } from './context';
+import { durable, type StoreContext } from './context';
 import { assertBlobHash } from './blob-files';
 import { toSubmission, type SubmissionRow } from './rows';
 
@@ -55,12 +55,14 @@ export class EmbeddedSubmissionRepo implements SubmissionRepo {
   constructor(private readonly ctx: StoreContext) {}
 
   async get(id: string): Promise<SubmissionRecord | undefined> {
+    await durable(this.ctx);
     const row = this.ctx.db.get<SubmissionRow>('SELECT * FROM submissions WHERE id = ?', id);
     return row && toSubmission(row);
   }
 
   /** Newest first. */
   async listByAccount(accountId: string, limit?: number): Promise<SubmissionRecord[]> {
+    await durable(this.ctx);
     return this.ctx.db
       .all<SubmissionRow>('SELECT * FROM submissions WHERE account_id = ? ORDER BY submitted_at DESC, id DESC LIMIT ?', accountId, limit ?? -1)
       .map(toSubmission);

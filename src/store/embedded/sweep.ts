@@ -2,9 +2,10 @@
  * Removes blobs nothing references any more. It runs inside a write transaction and deletes
  * the files before committing: a concurrent PendingBlob.commit() in another process (which
  * registers its row first, under the same write lock) either refreshes the row before the
- * sweep reads it, or runs after the sweep and finds no file, so it links its own.
+ * sweep reads it, or runs after the sweep and finds no file, so it links its own. An inline
+ * blob goes with its row; a commit that references the same bytes staged stores them anew.
  */
-import { closeSync, fsyncSync, openSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, rmSync } from 'node:fs';
 import type { StoreContext } from './context';
 import { blobDir, blobPath } from './blob-files';
 
@@ -19,12 +20,13 @@ function fsyncDirSync(dir: string): void {
   }
 }
 
-export function sweepBlobs(ctx: StoreContext, olderThanMs = DEFAULT_BLOB_GRACE_MS): { removed: number; bytes: number } {
+export function sweepBlobs(ctx: StoreContext, olderThanMs = DEFAULT_BLOB_GRACE_MS): Promise<{ removed: number; bytes: number }> {
   const { db } = ctx;
-  return db.write(() => {
+  // A batch of its own: it removes files inside its transaction.
+  return ctx.writer.submit({ alone: true, run: () => {
     const cutoff = ctx.now().getTime() - olderThanMs;
-    const rows = db.all<{ hash: string; size: number }>(
-      `SELECT hash, size FROM blobs b WHERE touched_at < ?
+    const rows = db.all<{ hash: string; size: number; inline: number }>(
+      `SELECT hash, size, EXISTS (SELECT 1 FROM blob_data d WHERE d.hash = b.hash) AS inline FROM blobs b WHERE touched_at < ?
          AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.blob_hash = b.hash)
          AND NOT EXISTS (SELECT 1 FROM submissions s WHERE s.blob_hash = b.hash)`,
       cutoff,
@@ -32,14 +34,18 @@ export function sweepBlobs(ctx: StoreContext, olderThanMs = DEFAULT_BLOB_GRACE_M
     const dirs = new Set<string>();
     let bytes = 0;
     for (const r of rows) {
+      if (r.inline === 1) db.run('DELETE FROM blob_data WHERE hash = ?', r.hash);
       db.run('DELETE FROM blobs WHERE hash = ?', r.hash);
-      rmSync(blobPath(ctx.paths.blobsDir, r.hash), { force: true });
-      dirs.add(blobDir(ctx.paths.blobsDir, r.hash));
       bytes += r.size;
+      const file = blobPath(ctx.paths.blobsDir, r.hash);
+      // An inline blob has no file, unless a racing writer also made one: that goes too.
+      if (r.inline === 1 && !existsSync(file)) continue;
+      rmSync(file, { force: true });
+      dirs.add(blobDir(ctx.paths.blobsDir, r.hash));
     }
     // Unlinks durable before the rows go, so a crash never resurrects an unregistered file.
     for (const d of dirs) fsyncDirSync(d);
     if (rows.length > 0) ctx.logger.info({ removed: rows.length, bytes }, 'swept unreferenced blobs');
     return { removed: rows.length, bytes };
-  });
+  } });
 }

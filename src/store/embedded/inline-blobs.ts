@@ -1,0 +1,60 @@
+/**
+ * Blobs kept inside the database (`blob_data`, keyed by hash): the small ones. Their `blobs`
+ * row is the same as a file blob's (size, touched_at), so references, the sweep's grace period
+ * and the quota work alike for both kinds; the kind is whether a `blob_data` row exists.
+ */
+import type { StoreContext } from './context';
+import type { ResolvedRange } from './byte-range';
+import type { StagedBlob } from './staged-blobs';
+
+/** A staged blob a commit references, and whether its bytes go into the database. */
+export interface StagedReference extends StagedBlob {
+  /** False when the hash is already stored as a file that is in place (content is stored once). */
+  inline: boolean;
+}
+
+export interface BlobRow {
+  size: number;
+  touched_at: number;
+  inline: number;
+}
+
+export function blobRow(ctx: StoreContext, hash: string): BlobRow | undefined {
+  return ctx.db.get<BlobRow>(
+    'SELECT size, touched_at, EXISTS (SELECT 1 FROM blob_data d WHERE d.hash = b.hash) AS inline FROM blobs b WHERE hash = ?',
+    hash,
+  );
+}
+
+/** Inside the commit's transaction: the blob becomes stored (or, already stored, freshly touched). */
+export function storeStagedInTx(ctx: StoreContext, blob: StagedReference): void {
+  ctx.db.run(
+    `INSERT INTO blobs (hash, size, touched_at) VALUES (?, ?, ?)
+     ON CONFLICT (hash) DO UPDATE SET touched_at = excluded.touched_at`,
+    blob.hash,
+    blob.size,
+    ctx.now().getTime(),
+  );
+  if (blob.inline) ctx.db.run('INSERT INTO blob_data (hash, data) VALUES (?, ?) ON CONFLICT (hash) DO NOTHING', blob.hash, blob.data);
+}
+
+/** The bytes of `range` of an inline blob, or undefined when the hash is not stored inline. */
+export function readInlineRange(ctx: StoreContext, hash: string, range: ResolvedRange): Buffer | undefined {
+  const row =
+    range.end === Infinity
+      ? ctx.db.get<{ part: Buffer }>('SELECT substr(data, ?) AS part FROM blob_data WHERE hash = ?', range.start + 1, hash)
+      : ctx.db.get<{ part: Buffer }>('SELECT substr(data, ?, ?) AS part FROM blob_data WHERE hash = ?', range.start + 1, range.end - range.start, hash);
+  if (!row) return undefined;
+  // substr() of an empty result may come back as text or null; a range past the end is empty.
+  return Buffer.isBuffer(row.part) ? row.part : Buffer.alloc(0);
+}
+
+export function hasInline(ctx: StoreContext, hash: string): boolean {
+  return ctx.db.get('SELECT 1 FROM blob_data WHERE hash = ?', hash) !== undefined;
+}
+
+/** A slice of in-memory bytes by range (`end` may be Infinity). */
+export function sliceRange(data: Buffer, range: ResolvedRange): Buffer {
+  const end = Math.min(range.end, data.length);
+  return end <= range.start ? Buffer.alloc(0) : data.subarray(range.start, end);
+}
