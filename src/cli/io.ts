@@ -1,6 +1,8 @@
 /** Where CLI commands write, and how they set the exit code (injectable for tests). */
 export interface CliIo {
   out(s: string): void;
+  /** Exact bytes (e.g. a signed evidence); falls back to `out` where not given. */
+  outBytes?(b: Buffer): void;
   err(s: string): void;
   /** Set by a command that finished but must exit non-zero (e.g. invalid evidence → 1). */
   exitCode?: number;
@@ -9,6 +11,7 @@ export interface CliIo {
 export function processIo(): CliIo {
   return {
     out: (s) => process.stdout.write(s),
+    outBytes: (b) => process.stdout.write(b),
     err: (s) => process.stderr.write(s),
   };
 }

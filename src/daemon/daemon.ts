@@ -10,14 +10,13 @@ import { AccessWatcher } from '../engine/access-watcher';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../engine/runtime';
 import { createRetrievalRecorder } from '../engine/retrieval';
 import { SubmissionService } from '../engine/submission';
-import { createJobHandlers } from '../engine/jobs';
-import { JobWorker } from '../engine/worker';
 import { createImapServer } from '../imap';
 import type { Logger } from '../log';
 import { assertPrivateKeyFileMode } from '../pki/identity';
 import { ConnectionLimiter } from '../policy/connection-limits';
 import { SubmissionListener } from '../smtp/submission-server';
 import { BlobSweeper } from './blob-sweeper';
+import { startJobRunners } from './job-runners';
 
 export interface DaemonPorts {
   submission: number;
@@ -44,9 +43,8 @@ export class Daemon {
         key: readFileSync(tlsKeyPath),
         cert: readFileSync(resolveInData(config.data_dir, config.pki.tls_cert)),
       };
-      const worker = new JobWorker(rt.store, createJobHandlers(rt), logger, { now: rt.now });
-      worker.start();
-      closers.push(() => worker.stop());
+      const jobs = startJobRunners(rt, config);
+      closers.push(() => jobs.stop());
       const sweeper = new BlobSweeper(rt.store, logger, config.store.sweep_interval_ms);
       sweeper.start();
       closers.push(() => sweeper.stop());

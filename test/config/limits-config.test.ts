@@ -14,7 +14,7 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 test('defaults and KEPD_* overrides of the limit keys', () => {
   const c = loadConfig(dir, { KEPD_AUTH_LOCKOUT_MS: '60000', KEPD_IMAP_MAX_CONNECTIONS_PER_IP: '0' });
-  expect(c.smtp).toMatchObject({ max_command_line_bytes: 4096, max_commands_per_session: 1000, max_connections_per_ip: 20, max_connections_per_account: 10 });
+  expect(c.smtp).toMatchObject({ max_command_line_bytes: 4096, max_commands_per_session: 100000, max_connections_per_ip: 50, max_connections_per_account: 10 });
   expect(c.imap).toMatchObject({ max_command_line_bytes: 65536, max_commands_per_session: 100000, max_connections_per_ip: 0, max_connections_per_account: 20 });
   expect(c.limits).toMatchObject({ max_line_bytes: 998, max_header_fields: 500, max_header_bytes: 262144, max_mime_depth: 32, max_mime_parts: 1000 });
   expect(c.auth).toEqual({ max_failures_per_account: 5, max_failures_per_ip: 20, failure_window_ms: 900000, lockout_ms: 60000 });

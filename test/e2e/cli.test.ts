@@ -176,8 +176,11 @@ test('the daemon runs from the CLI; accounts, certificates and trusted CAs are m
     if (rows.length < 2) await new Promise((r) => setTimeout(r, 100));
   }
   expect(rows.map((r) => `${r.type}/${r.event}`).sort()).toEqual(['DeliveryNonDeliveryToRecipient/Delivery', 'SubmissionAcceptanceRejection/Acceptance']);
-  const archived = readdirXml(join(dir, 'archive'));
-  const evFile = archived.find((f) => readFileSync(f, 'utf8').includes(rows[0]!.id))!;
+  const evFile = join(dir, '..', 'evidence.xml');
+  expect((await kepd(['evidence', 'show', rows[0]!.id, '--data', dir, '--out', evFile])).code).toBe(0);
+  const shown = await kepd(['evidence', 'show', rows[0]!.id, '--data', dir]);
+  expect(Buffer.from(shown.stdout).equals(readFileSync(evFile))).toBe(true);
+  expect((await kepd(['evidence', 'show', 'ev-NOSUCH@kep.test', '--data', dir])).code).toBe(2);
   const good = await kepd(['evidence', 'verify', evFile, '--data', dir]);
   expect(good.code).toBe(0);
   expect(good.stdout).toContain('verification: OK');
@@ -209,14 +212,3 @@ test('a private key readable by others stops the daemon from starting, with a cl
   }
   expect(existsSync(key)).toBe(true);
 });
-
-function readdirXml(root: string): string[] {
-  const { readdirSync, statSync } = require('node:fs') as typeof import('node:fs');
-  const out: string[] = [];
-  for (const name of readdirSync(root)) {
-    const p = join(root, name);
-    if (statSync(p).isDirectory()) out.push(...readdirXml(p));
-    else if (name.endsWith('.xml')) out.push(p);
-  }
-  return out;
-}

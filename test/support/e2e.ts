@@ -68,7 +68,9 @@ export async function startProvider(
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'kepd-e2e-'));
   await initDataDir(dir, DOMAIN, 'Test KEPHS');
   options.configure?.(dir);
-  const config = loadConfig(dir, testEnv(options.env));
+  // In-process daemons run jobs on the main thread (a job thread loads compiled code from dist/);
+  // spawned daemons (CLI, fault harness) use job threads as in production.
+  const config = loadConfig(dir, testEnv({ KEPD_JOBS_THREADS: '0', ...options.env }));
   const logLines: string[] = [];
   const daemon = await Daemon.start(config, capturingLogger(logLines), options.runtime);
   const caPath = join(dir, 'pki', 'ca.pem');

@@ -1,4 +1,6 @@
+import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { NotFoundError } from '../../errors';
 import { bareMessageId } from '../../engine/ids';
 import { ReasonCode } from '../../evidence/reasons';
 import { printJson, type CliIo } from '../io';
@@ -31,6 +33,19 @@ export function registerEvidenceCommands(program: Command, io: CliIo): void {
         const rcpt = r.recipientIndex ? ` recipient=${r.recipientIndex}` : '';
         io.out(`${r.eventTime.toISOString()}  ${r.type}/${r.event}  message=${r.messageId ?? '-'}${rcpt}${reason}  ${r.id}\n`);
       }
+    });
+
+  evidence
+    .command('show <id>')
+    .description('write one archived evidence XML exactly as issued (to stdout, or --out FILE)')
+    .requiredOption('--data <dir>', 'data directory')
+    .option('--out <file>', 'write to this file instead of stdout')
+    .action(async (id: string, opts: { data: string; out?: string }) => {
+      const found = await withStore(opts.data, (store) => store.evidence.get(id.trim()));
+      if (!found) throw new NotFoundError(`no evidence ${id} in the archive`);
+      if (opts.out) writeFileSync(opts.out, found.xml);
+      else if (io.outBytes) io.outBytes(found.xml);
+      else io.out(found.xml.toString('utf8'));
     });
 
   evidence

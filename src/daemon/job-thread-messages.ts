@@ -1,0 +1,6 @@
+/** Messages between the main thread and a job thread. */
+import type { MailboxChangeEvent } from '../store/types';
+
+export type ToJobThread = { type: 'wake' } | { type: 'stop' };
+
+export type FromJobThread = { type: 'ready' } | { type: 'stopped' } | { type: 'mailbox-change'; event: MailboxChangeEvent };

@@ -1,0 +1,43 @@
+/**
+ * Entry point of a job thread: its own runtime (its own store connection, signer, TSA) running
+ * the durable jobs — dispatches, evidence, receipts — on a second core, while the main thread
+ * serves SMTP and IMAP. Jobs are claimed with leases, so several threads (or nodes) share them.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { KepdConfig } from '../config';
+import { createJobHandlers } from '../engine/jobs';
+import { createRuntime } from '../engine/runtime';
+import { JobWorker } from '../engine/worker';
+import { createLogger } from '../log';
+import type { MailboxChangeEvent } from '../store/types';
+import type { ToJobThread } from './job-thread-messages';
+
+async function main(): Promise<void> {
+  const port = parentPort;
+  if (!port) throw new Error('job-thread.js runs only as a worker thread');
+  const config = (workerData as { config: KepdConfig }).config;
+  const logger = createLogger({ level: config.log.level }).child({ thread: 'jobs' });
+  const rt = await createRuntime(config, logger);
+  const worker = new JobWorker(rt.store, createJobHandlers(rt), logger, { now: rt.now, concurrency: config.jobs.concurrency });
+  rt.store.events.on('mailbox-change', (e: MailboxChangeEvent) => port.postMessage({ type: 'mailbox-change', event: e }));
+  port.on('message', (m: ToJobThread) => {
+    if (m.type === 'wake') rt.store.events.emit('jobs');
+    if (m.type === 'stop') {
+      void worker
+        .stop()
+        .then(() => rt.store.close())
+        .finally(() => {
+          port.postMessage({ type: 'stopped' });
+          port.close();
+        });
+    }
+  });
+  worker.start();
+  port.postMessage({ type: 'ready' });
+}
+
+main().catch((err: unknown) => {
+  // The main thread sees the thread exit and restarts it; say why first.
+  process.stderr.write(`kepd job thread failed: ${(err as Error).message ?? String(err)}\n`);
+  process.exit(1);
+});
