@@ -46,3 +46,15 @@ export class ConnectionClosed extends KepError {
     super('IMAP connection closed');
   }
 }
+
+/** A stored message has fewer bytes than its record says: its content cannot be answered. */
+export class StoredMessageDamaged extends KepError {
+  override readonly name = 'StoredMessageDamaged';
+  constructor(
+    readonly messageId: string,
+    readonly expected: number,
+    readonly found: number,
+  ) {
+    super(`stored bytes of message ${messageId} are damaged: expected ${expected}, found ${found}`);
+  }
+}

@@ -11,6 +11,7 @@ import { ConnectionLimiter } from '../policy/connection-limits';
 import type { MailStore, MessageRecord } from '../store/types';
 import type { HandlerContext, ImapClient, ImapPrincipal } from './handlers/context';
 import { installImapCoreFixes } from './core-fixes';
+import { installFastMessageRange } from './core-range';
 import { routeImapCoreErrors } from './error-sink';
 import { imapCoreLogger } from './logger-adapter';
 import { DEFAULT_MAX_MAILBOXES } from './mailbox-rules';
@@ -90,6 +91,7 @@ export function createImapServer(options: ImapServerOptions): ImapServer {
   const logger = options.logger.child({ component: 'imap' });
   routeImapCoreErrors(logger);
   installImapCoreFixes(logger);
+  installFastMessageRange();
   const notifier = new ImapNotifier(options.store, logger);
   const connections = options.sessionLimits?.connections ?? new ConnectionLimiter({ perAddress: 0, perAccount: 0 });
   const sessions = new ImapSessionGuard(
