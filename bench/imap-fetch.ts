@@ -12,14 +12,15 @@
  * `--cpu-prof DIR` profiles the daemon during each row (lib/cpu-profile.ts) into
  * `DIR/<bytes>-<mode><sessions>.cpuprofile`.
  */
-import { existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { installSignalHandlers, onCleanup, runCleanups } from './lib/cleanup';
 import { ImapSession, type ImapTarget } from './lib/imap-client';
 import { appendMessages, runImapRow, type FetchMode, type ImapSubject } from './lib/imap-workload';
 import { KepdInstance } from './lib/kepd';
-import { freePort, log, waitFor } from './lib/util';
+import { freePort, log } from './lib/util';
+import { saveProfile, startProfile, withProfilerHook } from './lib/profile-control';
 
 const DOMAIN = 'bench.kep';
 const PASSWORD = 'bench-imap-password-1';
@@ -104,16 +105,6 @@ async function selectMs(target: ImapTarget, times: number): Promise<number> {
   }
 }
 
-let profiles = 0;
-
-/** Stops the daemon's profiler and names the profile it writes after the row. */
-async function saveProfile(pid: number, dir: string, name: string): Promise<void> {
-  process.kill(pid, 'SIGUSR2');
-  const file = join(dir, `${pid}-${++profiles}.cpuprofile`);
-  await waitFor(`CPU profile ${file}`, 30_000, () => existsSync(file));
-  renameSync(file, join(dir, `${name}.cpuprofile`));
-}
-
 async function main(): Promise<void> {
   const o = parseOptions(process.argv.slice(2));
   installSignalHandlers();
@@ -137,18 +128,7 @@ async function main(): Promise<void> {
   const users = o.sizes.map((_, i) => `okuyan.imap.${i + 1}@${DOMAIN}`);
   for (const u of users) await kepd.createAccount(u, PASSWORD);
   // the profiler hook goes to the daemon only (KepdInstance passes this process's environment)
-  const saved = process.env.NODE_OPTIONS;
-  if (o.cpuProf) {
-    process.env.NODE_OPTIONS = `${saved ?? ''} --require ${join(__dirname, 'lib', 'cpu-profile.js')}`.trim();
-    process.env.BENCH_CPU_PROFILE_DIR = o.cpuProf;
-  }
-  try {
-    await kepd.start();
-  } finally {
-    if (saved === undefined) delete process.env.NODE_OPTIONS;
-    else process.env.NODE_OPTIONS = saved;
-    delete process.env.BENCH_CPU_PROFILE_DIR;
-  }
+  await withProfilerHook(o.cpuProf, () => kepd.start());
   const subject = (i: number): ImapSubject => ({
     name: 'kepd',
     target: { port: kepd.opts.ports.imaps, ca: kepd.caPem(), user: users[i], pass: PASSWORD },
@@ -164,7 +144,7 @@ async function main(): Promise<void> {
     await runImapRow(s, 'bulk', 1, o.mailbox, o.mailbox, bytes, 0);
     lines.push(`${bytes} B: SELECT of ${o.mailbox} messages: ${(await selectMs(s.target, 20)).toFixed(2)} ms`);
     for (const row of o.rows) {
-      if (o.cpuProf) process.kill(kepd.pid(), 'SIGUSR2');
+      if (o.cpuProf) startProfile(kepd.pid());
       const r = await runImapRow(s, row.mode, row.sessions, o.mailbox, o.mailbox, bytes, o.seconds);
       if (o.cpuProf) await saveProfile(kepd.pid(), o.cpuProf, `${bytes}-${row.mode}${row.sessions}`);
       if (r.errors.length) throw new Error(r.errors.join('\n'));

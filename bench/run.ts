@@ -22,6 +22,7 @@ import { instance, makeMessage, selfSignedSigner, type MessageTemplate, type Sig
 import { PostfixInstance } from './lib/postfix';
 import { judgeTargets, renderMarkdown, type EvidenceResult, type Report, type Row, type Sample } from './lib/report';
 import { BIG, parseArgs, plan, SIZES, type Options, type Plan, type SizeSpec } from './lib/options';
+import { saveProfile, startProfile, withProfilerHook } from './lib/profile-control';
 import { runSmtpRow, type SmtpRowResult, type SmtpSubject } from './lib/smtp-workload';
 import { BenchError, freePort, log, run, sleep, waitFor } from './lib/util';
 
@@ -132,7 +133,7 @@ class Bench {
         await kepd.init();
         for (const u of [SENDER, ...smtpUsers.map((u) => `${u}@${DOMAIN}`), ...imapUsers.map((u) => `${u}@${DOMAIN}`)]) await kepd.createAccount(u, PASSWORD);
         this.signer = await kepd.issueUser(SENDER, join(this.work, 'sender-cert'));
-        await kepd.start();
+        await withProfilerHook(this.opts.cpuProf, () => kepd.start());
       } catch (e) {
         // The baselines are still measured; the run is failed.
         this.fail(`kepd could not be set up: ${(e as Error).message}`);
@@ -248,7 +249,10 @@ class Bench {
             const subject = who === 'kepd' ? this.kepdSmtp() : this.postfixSmtp();
             if (!subject) continue;
             try {
+              const profiled = who === 'kepd' && this.opts.cpuProf ? this.kepd?.pid() : undefined;
+              if (profiled) startProfile(profiled);
               const r = await runSmtpRow(subject, t, sessions, { minMessages: n, minSeconds: this.plan.smtpSeconds, maxMessages: 10 * n }, { deliverTimeoutMs: 120_000 });
+              if (profiled) await saveProfile(profiled, this.opts.cpuProf!, `smtp-${size.tag}-x${sessions}-run${rep + 1}`);
               this.record(row, who, r);
             } catch (e) {
               this.fail(`SMTP ${size.label} × ${sessions} ${subject.name}: ${(e as Error).message}`);

@@ -15,6 +15,8 @@ export interface Options {
   workdir?: string;
   /** The kepd checkout to benchmark (built: dist/, bin/); default: this repository. */
   kepdRepo?: string;
+  /** Profile kepd (main and job threads) during each of its SMTP rows into this directory. */
+  cpuProf?: string;
 }
 
 export interface SizeSpec {
@@ -104,15 +106,17 @@ export function parseArgs(argv: string[]): Options {
     else if (a === '--keep') o.keep = true;
     else if (a === '--workdir') o.workdir = value();
     else if (a === '--kepd-repo') o.kepdRepo = resolve(value());
+    else if (a === '--cpu-prof') o.cpuProf = resolve(value());
     else if (a === '--help' || a === '-h') {
       process.stdout.write(
-        'usage: npm run bench -- [--quick] [--reps N] [--skip smtp,big,imap,evidence] [--keep] [--workdir DIR] [--kepd-repo DIR]\n' +
+        'usage: npm run bench -- [--quick] [--reps N] [--skip smtp,big,imap,evidence] [--keep] [--workdir DIR] [--kepd-repo DIR] [--cpu-prof DIR]\n' +
           '  --quick     10 KB only, few messages, 1 run, 200-message mailboxes (a smoke test)\n' +
           '  --reps N    runs per row (default 3; the table shows medians; --quick defaults to 1)\n' +
           '  --skip ...  leave out workloads\n' +
           '  --keep      keep the temporary directory (servers\' data and logs)\n' +
           '  --workdir   where to make the temporary directory (default: the OS temp dir)\n' +
-          '  --kepd-repo a built kepd checkout to measure instead of this one (results still go to this bench/results)\n',
+          '  --kepd-repo a built kepd checkout to measure instead of this one (results still go to this bench/results)\n' +
+          '  --cpu-prof  CPU profiles of kepd (main thread and job threads) during each of its SMTP rows, into DIR\n',
       );
       process.exit(0);
     } else throw new BenchError(`unknown option ${a} (see --help)`);

@@ -3,19 +3,19 @@
  * Crockford base32 — 26 characters that sort by creation time and never start with '-'.
  * Monotonic within a process, also when the clock steps back.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytesPooled } from './random';
 
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
 let lastTime = -1;
-let lastRandom = Buffer.alloc(10);
+let lastRandom: Buffer = Buffer.alloc(10);
 
 export function newSortableId(now: number = Date.now()): string {
   if (now <= lastTime) {
     increment(lastRandom);
   } else {
     lastTime = now;
-    lastRandom = randomBytes(10);
+    lastRandom = randomBytesPooled(10);
   }
   return encodeTime(lastTime) + encodeRandom(lastRandom);
 }

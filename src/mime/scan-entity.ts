@@ -48,7 +48,9 @@ async function readHeader(src: RangeSource, max: number): Promise<{ header: Buff
   let buf = Buffer.alloc(0);
   const stream = src.createReadStream({ start: 0, end: limit });
   try {
-    for await (const chunk of stream) {
+    // Leaving early must not make the iterator destroy the stream with an AbortError (a
+    // stack trace per message); the finally below closes it quietly.
+    for await (const chunk of stream.iterator({ destroyOnReturn: false })) {
       const searchFrom = Math.max(0, buf.length - 2);
       buf = Buffer.concat([buf, chunk as Buffer]);
       const end = findHeaderEnd(buf, searchFrom);
@@ -79,7 +81,7 @@ export async function scanEntity(src: RangeSource, opts: ScanOptions = {}): Prom
   const scanner = new BoundaryScanner(boundary, headerEnd);
   const stream = src.createReadStream({ start: headerEnd });
   try {
-    for await (const chunk of stream) {
+    for await (const chunk of stream.iterator({ destroyOnReturn: false })) {
       scanner.push(chunk as Buffer);
       if (scanner.closed) break; // the epilogue is not needed
     }

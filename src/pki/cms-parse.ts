@@ -20,6 +20,7 @@ import {
   type Asn1Node,
 } from './asn1-read';
 import { parseName, type NameAttribute } from './certs';
+import { readTlv, tlvChildren, type Tlv } from './der-walk';
 import { OID } from './oids';
 
 export interface AlgorithmId {
@@ -100,32 +101,105 @@ function signerInfo(node: Asn1Node): SignerInfo {
   return { version, sid, digestAlgorithm, signedAttrsDer, signedAttrs, signatureAlgorithm, signature, unsignedAttrs };
 }
 
+/**
+ * The elements of a SignedData, by position: its identifier octet, the element parsed, and the
+ * certificates of a `[0]` element as bytes.
+ */
+interface SignedDataParts {
+  count: number;
+  /** Identifier octet of element `i`; -1 past the end. */
+  tagOf(i: number): number;
+  /** Undefined past the end (the readers then say what is missing). */
+  node(i: number): Asn1Node | undefined;
+  certificates(i: number): Buffer[];
+}
+
+/** Every element parsed by asn1js (any BER the reader accepts). */
+function partsFromAsn1(contentInfoDer: Buffer): { contentType: Asn1Node; parts: SignedDataParts } {
+  const [contentType, wrapped] = sequenceChildren(parseDer(contentInfoDer, 'ContentInfo'), 'ContentInfo');
+  if (!isContext(wrapped, 0)) throw new Asn1FormatError('ContentInfo: missing content');
+  const nodes = sequenceChildren(children(wrapped, 'ContentInfo')[0], 'SignedData');
+  const tagOf = (i: number): number => {
+    const n = nodes[i];
+    if (!n || n.idBlock.tagNumber > 30) return -1;
+    return ((n.idBlock.tagClass - 1) << 6) | (n.idBlock.isConstructed ? 0x20 : 0) | n.idBlock.tagNumber;
+  };
+  return {
+    contentType,
+    parts: {
+      count: nodes.length,
+      tagOf,
+      node: (i) => nodes[i],
+      certificates: (i) => children(nodes[i], 'certificates').filter((c) => isUniversal(c, Tag.sequence)).map(rawBytes),
+    },
+  };
+}
+
+/**
+ * The same from the bytes, parsing only the small elements: the certificates (most of a
+ * signature's bytes, and most of asn1js's time) are sliced out unparsed. Undefined for
+ * anything but plain definite-length encodings; the asn1js path then decides.
+ */
+function partsFromDer(der: Buffer): { contentType: Asn1Node; parts: SignedDataParts } | undefined {
+  const top = readTlv(der, 0);
+  if (!top || top.tag !== 0x30 || top.end !== der.length) return undefined;
+  const outer = tlvChildren(der, top);
+  if (!outer || outer.length !== 2 || outer[0].tag !== 0x06 || outer[1].tag !== 0xa0) return undefined;
+  const inner = tlvChildren(der, outer[1]);
+  if (!inner || inner.length !== 1 || inner[0].tag !== 0x30) return undefined;
+  const elements = tlvChildren(der, inner[0]);
+  if (!elements) return undefined;
+  const slice = (t: Tlv): Buffer => der.subarray(t.start, t.end);
+  let certificates: Buffer[] | undefined;
+  for (const e of elements) {
+    if (e.tag !== 0xa0) continue;
+    const certs = tlvChildren(der, e);
+    if (!certs) return undefined;
+    // Other certificate formats are skipped, as by asn1js, but must still be valid DER.
+    for (const c of certs) if (c.tag !== 0x30) parseDer(slice(c), 'certificates');
+    certificates = certs.filter((c) => c.tag === 0x30).map((c) => Buffer.from(slice(c)));
+  }
+  return {
+    contentType: parseDer(slice(outer[0]), 'contentType'),
+    parts: {
+      count: elements.length,
+      tagOf: (i) => elements[i]?.tag ?? -1,
+      node: (i) => (i < elements.length ? parseDer(slice(elements[i]), 'SignedData') : undefined),
+      certificates: () => certificates ?? [],
+    },
+  };
+}
+
 /** Parses ContentInfo(SignedData); throws Asn1FormatError when it is anything else. */
 export function parseSignedData(contentInfoDer: Buffer): SignedData {
-  const [contentType, wrapped] = sequenceChildren(parseDer(contentInfoDer, 'ContentInfo'), 'ContentInfo');
+  return readSignedData(partsFromDer(contentInfoDer) ?? partsFromAsn1(contentInfoDer));
+}
+
+/** The same with asn1js reading every element (the tests hold both readers to one result). */
+export function parseSignedDataWithAsn1js(contentInfoDer: Buffer): SignedData {
+  return readSignedData(partsFromAsn1(contentInfoDer));
+}
+
+function readSignedData({ contentType, parts }: { contentType: Asn1Node; parts: SignedDataParts }): SignedData {
   const type = oidValue(contentType, 'contentType');
   if (type !== OID.signedData) throw new Asn1FormatError(`ContentInfo holds ${type}, not SignedData`);
-  if (!isContext(wrapped, 0)) throw new Asn1FormatError('ContentInfo: missing content');
-  const parts = sequenceChildren(children(wrapped, 'ContentInfo')[0], 'SignedData');
   let i = 0;
-  const version = integerNumber(parts[i++], 'SignedData version');
+  const version = integerNumber(parts.node(i++), 'SignedData version');
   if (![1, 3, 4, 5].includes(version)) throw new Asn1FormatError(`SignedData: unknown version ${version}`);
-  if (!isUniversal(parts[i++], Tag.set)) throw new Asn1FormatError('SignedData: bad digestAlgorithms');
-  const encap = sequenceChildren(parts[i++], 'encapContentInfo');
+  // Parsed although unused: every element but the certificates must be valid DER.
+  if (!isUniversal(parts.node(i++), Tag.set)) throw new Asn1FormatError('SignedData: bad digestAlgorithms');
+  const encap = sequenceChildren(parts.node(i++), 'encapContentInfo');
   const eContentType = oidValue(encap[0], 'eContentType');
   let eContent: Buffer | undefined;
   if (encap[1]) {
     if (!isContext(encap[1], 0)) throw new Asn1FormatError('encapContentInfo: bad eContent');
     eContent = octetStringContent(children(encap[1], 'eContent')[0], 'eContent');
   }
-  const certificates: Buffer[] = [];
-  if (isContext(parts[i], 0)) {
-    for (const c of children(parts[i], 'certificates')) if (isUniversal(c, Tag.sequence)) certificates.push(rawBytes(c));
-    i++;
-  }
-  if (isContext(parts[i], 1)) i++; // CRLs: revocation is not evaluated here
-  if (!isUniversal(parts[i], Tag.set)) throw new Asn1FormatError('SignedData: missing signerInfos');
-  const signerInfos = children(parts[i], 'signerInfos').map(signerInfo);
+  let certificates: Buffer[] = [];
+  if (parts.tagOf(i) === 0xa0) certificates = parts.certificates(i++);
+  if ((parts.tagOf(i) & 0xdf) === 0x81) parts.node(i++); // CRLs: checked as DER; revocation is not evaluated here
+  if (parts.tagOf(i) !== 0x31) throw new Asn1FormatError('SignedData: missing signerInfos');
+  const signerInfos = children(parts.node(i), 'signerInfos').map(signerInfo);
   return { version, eContentType, eContent, certificates, signerInfos };
 }
 

@@ -47,7 +47,20 @@ export function retag(encoded: Buffer, newTag: number): Buffer {
   return out;
 }
 
+/** Encoded OIDs by dotted form: a few dozen distinct ones are encoded thousands of times. */
+const oidCache = new Map<string, Buffer>();
+
 export function oid(dotted: string): Buffer {
+  let encoded = oidCache.get(dotted);
+  if (!encoded) {
+    encoded = encodeOid(dotted);
+    if (oidCache.size < 1000) oidCache.set(dotted, encoded);
+  }
+  // A copy: callers may hand the buffer on to code that writes into it.
+  return Buffer.from(encoded);
+}
+
+function encodeOid(dotted: string): Buffer {
   const arcs = dotted.split('.').map((s) => {
     if (!/^\d+$/.test(s)) throw new Error(`invalid OID ${dotted}`);
     return BigInt(s);

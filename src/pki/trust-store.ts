@@ -1,7 +1,9 @@
 /**
  * Trust anchors for user S/MIME signatures: every certificate in the `*.pem` files of a
- * directory. The listing and file mtimes are checked on each use, so `kepd trust add` takes
- * effect without a restart.
+ * directory. Each use checks the directory's mtime (a file added, removed or renamed there,
+ * as `kepd trust add` does, shows at once); the files themselves are re-checked at most once a
+ * second (an edit in place shows within that), instead of a readdir and a stat per file for
+ * every message.
  */
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
@@ -19,13 +21,21 @@ export interface TrustedCertificate {
   sha256: string;
 }
 
+/** How long a full listing is trusted while the directory itself is unchanged. */
+const RECHECK_FILES_MS = 1000;
+
 export class TrustStore {
   private signature: string | undefined;
   private cached: TrustedCertificate[] = [];
+  private dirSignature: string | undefined;
+  private checkedAt = -Infinity;
+  private refreshing: Promise<TrustedCertificate[]> | undefined;
 
   constructor(
     readonly dir: string,
     private readonly log?: Logger,
+    /** Monotonic milliseconds (tests pass their own). */
+    private readonly clock: () => number = () => performance.now(),
   ) {}
 
   /** DER of every trusted certificate (deduplicated). */
@@ -34,13 +44,36 @@ export class TrustStore {
   }
 
   async entries(): Promise<TrustedCertificate[]> {
+    const dir = await this.directorySignature();
+    if (dir === this.dirSignature && this.clock() - this.checkedAt < RECHECK_FILES_MS) return this.cached;
+    // Concurrent callers share one refresh; none sees the cache before it is filled.
+    this.refreshing ??= this.refresh(dir).finally(() => {
+      this.refreshing = undefined;
+    });
+    return this.refreshing;
+  }
+
+  private async refresh(dir: string): Promise<TrustedCertificate[]> {
+    const checkedAt = this.clock();
     const files = await this.listing();
     const signature = files.map((f) => `${f.name}:${f.mtimeMs}:${f.size}`).join('|');
     if (signature !== this.signature) {
       this.cached = await this.load(files.map((f) => f.name));
       this.signature = signature;
     }
+    this.dirSignature = dir;
+    this.checkedAt = checkedAt;
     return this.cached;
+  }
+
+  private async directorySignature(): Promise<string> {
+    try {
+      const st = await fs.stat(this.dir);
+      return `${st.ino}:${st.mtimeMs}`;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 'absent';
+      throw e;
+    }
   }
 
   private async listing(): Promise<Array<{ name: string; mtimeMs: number; size: number }>> {

@@ -2,7 +2,7 @@
  * Small, byte-exact MIME writing helpers for the REM messages we sign. Everything is CRLF,
  * 7-bit in headers, lines ≤ 76 characters, so the bytes we hash survive transport unchanged.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytesPooled } from '../common/random';
 import libmime from 'libmime';
 
 export const CRLF = '\r\n';
@@ -17,7 +17,7 @@ export function rfc5322Date(d: Date): string {
 
 /** A boundary that cannot be guessed by whoever wrote the content it wraps. */
 export function newBoundary(tag: string): string {
-  return `----=_kepd_${tag}_${randomBytes(18).toString('base64url')}`;
+  return `----=_kepd_${tag}_${randomBytesPooled(18).toString('base64url')}`;
 }
 
 /** Removes CR/LF and other controls that would let a value break out of its header line. */

@@ -3,7 +3,7 @@
  * with the TSA SigningIdentity. Tokens follow what `openssl ts -verify` requires: TSTInfo v1,
  * signer by issuerAndSerialNumber, ESS signing-certificate-v2.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytesPooled } from '../common/random';
 import { digestByOid, digestAlgorithmIdentifier, isWeakDigest } from '../pki/algorithms';
 import { Asn1FormatError } from '../pki/asn1-read';
 import { parseCertificate } from '../pki/certs';
@@ -94,7 +94,7 @@ export class BuiltInTsa implements TimeStamper {
   private async issue(messageImprintDer: Buffer, nonceDer: Buffer | undefined, includeCertificate: boolean): Promise<Buffer> {
     const cert = parseCertificate(this.identity.certificateDer);
     const genTime = this.now();
-    const serial = randomBytes(16);
+    const serial = randomBytesPooled(16);
     serial[0] &= 0x7f; // a positive INTEGER of at most 16 octets
     const tstInfo = encodeTstInfo({
       policy: this.policy,

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { bufferSource } from '../../src/mime';
 import { MimeFormatError } from '../../src/mime/errors';
 import { certificatesFromFile, parseCertificate, pemToDerList } from '../../src/pki';
-import { parseSignedData } from '../../src/pki/cms-parse';
+import { parseSignedData, parseSignedDataWithAsn1js } from '../../src/pki/cms-parse';
 import { signDetachedCades } from '../../src/pki/cms-sign';
 import { verifyDetachedCms, verifyEncapsulatedCms } from '../../src/pki/cms-verify';
 import { CertificateFormatError, SignatureVerificationError } from '../../src/pki/errors';
@@ -91,6 +91,39 @@ test('CMS: mutated detached and encapsulated signatures verify only as what was 
       else expect(e.eContent.toString('latin1')).toContain('bu bir KEP iletisidir');
     }),
     fuzzParams(300),
+  );
+});
+
+test('CMS: the fast SignedData reader (certificates sliced, not parsed) gives what asn1js gives, or the same refusal (a broken certificate shows when it is parsed)', async () => {
+  const encapsulated = Buffer.from(opaque.toString('latin1').split('\r\n\r\n').slice(1).join('\r\n\r\n').replace(/\s+/g, ''), 'base64');
+  const isRefusal = (o: unknown): boolean => typeof o === 'object' && o !== null && 'refused' in o;
+  const outcome = (f: () => unknown): unknown => {
+    try {
+      return f();
+    } catch (err) {
+      return { refused: (err as Error).constructor.name };
+    }
+  };
+  // The unmutated inputs take the fast path and carry certificates (else this compares nothing).
+  for (const der of [detached, encapsulated, cades]) {
+    const sd = parseSignedData(der);
+    expect(sd.certificates.length).toBeGreaterThan(0);
+    expect(sd).toEqual(parseSignedDataWithAsn1js(der));
+  }
+  fc.assert(
+    fc.property(hostileBytes([detached, encapsulated, cades], 2048), (der) => {
+      const fast = outcome(() => parseSignedData(der));
+      const full = outcome(() => parseSignedDataWithAsn1js(der));
+      if (isRefusal(full) && !isRefusal(fast)) {
+        // Only a broken certificate may pass the fast reader (it is not parsed there); it is
+        // refused when a verifier parses it.
+        const certs = (fast as { certificates: Buffer[] }).certificates;
+        expect(certs.some((c) => isRefusal(outcome(() => parseCertificate(c))))).toBe(true);
+      } else {
+        expect(fast).toEqual(full);
+      }
+    }),
+    fuzzParams(1000),
   );
 });
 

@@ -20,7 +20,8 @@ describe('TrustStore', () => {
   test('reads every certificate in *.pem files and notices changes without a new instance', async () => {
     const dir = join(fx.dir, 'trust-a');
     mkdirSync(dir);
-    const store = new TrustStore(dir);
+    let clock = 0;
+    const store = new TrustStore(dir, undefined, () => clock);
     expect(await store.certificates()).toEqual([]);
 
     writeFileSync(join(dir, 'one.pem'), fx.caPem);
@@ -32,14 +33,27 @@ describe('TrustStore', () => {
     expect(added.subject).toContain('development root CA');
     expect((await store.certificates()).sort(Buffer.compare)).toEqual([fx.caDer, other.caDer].sort(Buffer.compare));
 
-    // A file rewritten in place (same name) is re-read too.
+    // A file rewritten in place (same name; the directory does not change) is re-read once
+    // the files are due for their next check, a second later.
     writeFileSync(join(dir, 'one.pem'), derToPem(other.caDer));
     utimesSync(join(dir, 'one.pem'), new Date(), new Date(Date.now() + 5000));
+    clock += 999;
+    expect((await store.certificates()).sort(Buffer.compare)).toEqual([fx.caDer, other.caDer].sort(Buffer.compare));
+    clock += 1;
     expect(await store.certificates()).toEqual([other.caDer]); // deduplicated
 
     rmSync(added.file);
     rmSync(join(dir, 'one.pem'));
     expect(await store.certificates()).toEqual([]);
+  });
+
+  test('concurrent first uses all see the anchors (none gets the cache before it is filled)', async () => {
+    const dir = join(fx.dir, 'trust-c');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'one.pem'), fx.caPem);
+    const store = new TrustStore(dir);
+    const all = await Promise.all(Array.from({ length: 20 }, () => store.certificates()));
+    for (const certs of all) expect(certs).toEqual([fx.caDer]);
   });
 
   test('a broken file does not hide the others; a missing directory is empty', async () => {

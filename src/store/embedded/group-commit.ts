@@ -146,23 +146,24 @@ export class GroupCommit {
    * One transaction over the batch; returns whether it changed anything (else no fsync is
    * needed). Requests whose work a lost transaction took with it go back to the queue's head.
    */
+  // Transaction statements run prepared (cached): exec() would parse them anew every time.
   private apply(batch: Entry[]): boolean {
     const raw = this.db.raw;
     const before = this.totalChanges();
-    raw.exec('BEGIN IMMEDIATE');
+    this.db.stmt('BEGIN IMMEDIATE').run();
     this.stats.batches += 1;
     for (let i = 0; i < batch.length; i++) {
       const e = batch[i];
-      raw.exec('SAVEPOINT kepd_request');
+      this.db.stmt('SAVEPOINT kepd_request').run();
       try {
         e.outcome = { ok: true, value: e.request.run() };
-        raw.exec('RELEASE kepd_request');
+        this.db.stmt('RELEASE kepd_request').run();
         this.stats.requests += 1;
       } catch (err) {
         e.outcome = { ok: false, error: asStoreFailure(err) };
         if (raw.inTransaction) {
           raw.exec('ROLLBACK TO kepd_request');
-          raw.exec('RELEASE kepd_request');
+          this.db.stmt('RELEASE kepd_request').run();
           continue;
         }
         // Some errors (a full disk, I/O) make SQLite roll back the whole transaction: the
@@ -177,7 +178,7 @@ export class GroupCommit {
       }
     }
     try {
-      raw.exec('COMMIT');
+      this.db.stmt('COMMIT').run();
     } catch (err) {
       if (raw.inTransaction) raw.exec('ROLLBACK');
       throw err;

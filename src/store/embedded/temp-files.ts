@@ -4,7 +4,7 @@
  * writer is gone, never while another live process is still streaming into it.
  * (The data dir is local to one host, as SQLite WAL requires, so pids are meaningful.)
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytesPooled } from '../../common/random';
 import { join } from 'node:path';
 
 const NAME = /^(\d+)\.[0-9a-f]{16}\.([a-z]+)(?:\.([A-Za-z0-9._~+-]+))?\.tmp$/;
@@ -15,7 +15,7 @@ export type TempPurpose = 'blob' | 'evidence';
 /** `<pid>.<random>.<purpose>[.<label>].tmp`; the label says what the file is staged for. */
 export function tempFileName(purpose: TempPurpose, label?: string): string {
   if (label !== undefined && !LABEL.test(label)) throw new RangeError(`invalid temp file label ${JSON.stringify(label)}`);
-  return `${process.pid}.${randomBytes(8).toString('hex')}.${purpose}${label === undefined ? '' : `.${label}`}.tmp`;
+  return `${process.pid}.${randomBytesPooled(8).toString('hex')}.${purpose}${label === undefined ? '' : `.${label}`}.tmp`;
 }
 
 export function tempFilePath(tmpDir: string, purpose: TempPurpose, label?: string): string {
