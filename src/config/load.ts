@@ -130,6 +130,9 @@ function validateLimits(config: KepdConfig): void {
   atLeast('limits.max_header_bytes', config.limits.max_header_bytes, 1024, 'headers of signed messages are a few KB');
   atLeast('limits.max_mime_depth', config.limits.max_mime_depth, 2, 'a multipart/signed message has two levels');
   atLeast('limits.max_mime_parts', config.limits.max_mime_parts, 3, 'a multipart/signed message has three entities');
+  atLeast('jobs.concurrency', config.jobs.concurrency, 1, 'with no job at a time nothing is ever delivered');
+  atLeast('jobs.threads', config.jobs.threads, 0, '0 runs the jobs on the main thread');
+  if (!Number.isInteger(config.jobs.threads) || config.jobs.threads > 16) throw new ConfigError(`jobs.threads: ${config.jobs.threads} is not a whole number from 0 to 16`);
   if (config.auth.max_failures_per_account > 0 || config.auth.max_failures_per_ip > 0) {
     atLeast('auth.failure_window_ms', config.auth.failure_window_ms, 1, 'failures are counted over this window');
     atLeast('auth.lockout_ms', config.auth.lockout_ms, 1, 'a lockout must last some time');

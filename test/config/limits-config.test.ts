@@ -28,6 +28,8 @@ test.each([
   [{ KEPD_LIMITS_MAX_HEADER_BYTES: '100' }, /limits\.max_header_bytes/],
   [{ KEPD_AUTH_LOCKOUT_MS: '0' }, /auth\.lockout_ms: 0 is below 1/],
   [{ KEPD_AUTH_MAX_FAILURES_PER_IP: '-1' }, /expected a non-negative integer/],
+  [{ KEPD_JOBS_CONCURRENCY: '0' }, /jobs\.concurrency: 0 is below 1/],
+  [{ KEPD_JOBS_THREADS: '17' }, /jobs\.threads: 17 is not a whole number from 0 to 16/],
 ])('refused: %o', (env, message) => {
   expect(() => loadConfig(dir, env)).toThrow(ConfigError);
   expect(() => loadConfig(dir, env)).toThrow(message);
