@@ -25,14 +25,6 @@ async function forEachChunk(pieces: Piece[], fn: (chunk: Buffer) => Promise<void
   }
 }
 
-export async function digestPieces(pieces: Piece[]): Promise<Buffer> {
-  const h = createHash('sha256');
-  await forEachChunk(pieces, (c) => {
-    h.update(c);
-  });
-  return h.digest();
-}
-
 /**
  * Writes with backpressure. A destination that fails or closes ends the wait with its error
  * (a failed file write — a full disk — must fail the job, not leave it waiting for 'drain').
@@ -64,10 +56,13 @@ export interface SignedMessageInput {
   out: Writable;
 }
 
-/** Writes the whole message to `out` (does not end it); returns the digest that was signed. */
+/**
+ * Writes the whole message to `out` (does not end it); returns the digest that was signed.
+ * One pass over the content: it is hashed as it is written, and the signature part, which
+ * follows it, is made at the end. On failure (e.g. no time-stamp) part of the message has been
+ * written: the caller discards `out`, as after any write error.
+ */
 export async function writeSignedMessage(input: SignedMessageInput): Promise<Buffer> {
-  const digest = await digestPieces(input.inner);
-  const signature = await input.signer.signDigest(digest);
   const b = newBoundary('signed');
   const head =
     headerBlock([
@@ -77,6 +72,14 @@ export async function writeSignedMessage(input: SignedMessageInput): Promise<Buf
     ]) +
     CRLF +
     `This is a KEP message signed by its provider (S/MIME).${CRLF}${CRLF}--${b}${CRLF}`;
+  await write(input.out, Buffer.from(head, 'utf8'));
+  const h = createHash('sha256');
+  await forEachChunk(input.inner, (c) => {
+    h.update(c);
+    return write(input.out, c);
+  });
+  const digest = h.digest();
+  const signature = await input.signer.signDigest(digest);
   const tail =
     `${CRLF}--${b}${CRLF}` +
     headerBlock([
@@ -87,8 +90,6 @@ export async function writeSignedMessage(input: SignedMessageInput): Promise<Buf
     CRLF +
     base64Lines(signature) +
     `${CRLF}--${b}--${CRLF}`;
-  await write(input.out, Buffer.from(head, 'utf8'));
-  await forEachChunk(input.inner, (c) => write(input.out, c));
   await write(input.out, Buffer.from(tail, 'utf8'));
   return digest;
 }
