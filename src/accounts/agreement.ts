@@ -6,6 +6,7 @@
  * signatures, be valid now, and identify the holder as interface.md "Who may sign" says.
  */
 import { createHash } from 'node:crypto';
+import { sha256Hex } from '../common/hash';
 import { UsageError } from '../errors';
 import { bufferSource } from '../mime/sources';
 import { MimeFormatError } from '../mime/errors';
@@ -127,6 +128,6 @@ export async function verifyAgreement(input: AgreementInput, check: AgreementChe
     signerSubject: cert.subject,
     document: input.bytes,
   };
-  if (input.content) out.contentSha256 = createHash('sha256').update(input.content).digest('hex');
+  if (input.content) out.contentSha256 = sha256Hex(input.content);
   return out;
 }

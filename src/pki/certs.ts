@@ -3,7 +3,8 @@
  * SHA-256 of their DER (parsing is the dominant cost of verification). Raw TBS, names and
  * serial bytes are kept exactly as encoded, for signature checks and issuer matching.
  */
-import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { sha256Hex } from '../common/hash';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import {
   Asn1FormatError,
   Tag,
@@ -292,9 +293,7 @@ function decodeCertificate(der: Buffer, sha256: string): CertificateInfo {
 const CACHE_LIMIT = 2000;
 const cache = new Map<string, CertificateInfo>();
 
-export function sha256Hex(data: Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
-}
+export { sha256Hex };
 
 /** Parses a DER certificate (cached); throws CertificateFormatError. */
 export function parseCertificate(der: Buffer): CertificateInfo {

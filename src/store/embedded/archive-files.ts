@@ -4,7 +4,7 @@
  * database (evidence.ts); these names are what the import (evidence-import.ts) and the
  * recovery of a crash left by an older version (archive-recovery.ts) read.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../../common/hash';
 
 const MAX_NAME = 180;
 
@@ -19,7 +19,7 @@ export function evidenceFileName(id: string): string {
     out += /[A-Za-z0-9-]/.test(c) || (c === '.' && out.length > 0) ? c : '_' + byte.toString(16).padStart(2, '0');
   }
   // Very long ids keep a readable prefix plus a digest to stay unique and within NAME_MAX.
-  if (out.length > MAX_NAME) out = out.slice(0, MAX_NAME - 17) + '~' + createHash('sha256').update(id).digest('hex').slice(0, 16);
+  if (out.length > MAX_NAME) out = out.slice(0, MAX_NAME - 17) + '~' + sha256Hex(id).slice(0, 16);
   return out;
 }
 
@@ -40,6 +40,4 @@ export function relativePathOfLabel(label: string): string {
   return label.split('+').join('/');
 }
 
-export function sha256Hex(data: Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
-}
+export { sha256Hex };

@@ -3,7 +3,7 @@
  * (inline-blobs.ts; staged in memory until a commit stores them), large ones as files
  * `blobs/<aa>/<sha256>`. Reads find either kind, and a blob staged in this process, by hash.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../../common/hash';
 import { promises as fs } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { BlobRef, BlobStore, BlobWriter, ByteRange } from '../types';
@@ -26,7 +26,7 @@ export class EmbeddedBlobStore implements BlobStore {
   async put(data: Buffer): Promise<BlobRef> {
     if (fitsInline(this.ctx, data.length)) {
       // No stream, no temp file: the bytes are already here.
-      return new PendingBlobMemory(this.ctx, createHash('sha256').update(data).digest('hex'), data).commit();
+      return new PendingBlobMemory(this.ctx, sha256Hex(data), data).commit();
     }
     const writer = this.createWriter();
     writer.end(data);
