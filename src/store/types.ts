@@ -209,14 +209,8 @@ export interface OperatorRecord {
   removedAt?: Date;
 }
 
-export interface NewOperator {
-  accountId: string;
-  login: string;
-  passwordHash: string;
-  certificateDer: Buffer;
-  nationalId?: string;
-  name?: string;
-}
+/** An operator as added: the record without what the store assigns (id, times). */
+export type NewOperator = Omit<OperatorRecord, 'id' | 'addedAt' | 'removedAt'>;
 
 export interface OperatorRepo {
   /**

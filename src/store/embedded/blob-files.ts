@@ -5,7 +5,7 @@ import type { BlobRef } from '../types';
 import { InvalidStoreInput } from '../errors';
 import type { StoreContext } from './context';
 import { ensureDirDurable, fsyncDir, isErrno, removeIfExists } from './files';
-import { hasInline } from './inline-blobs';
+import { hasInline, touchBlobRowInTx } from './inline-blobs';
 
 const HASH = /^[0-9a-f]{64}$/;
 
@@ -32,13 +32,7 @@ export function blobPath(blobsDir: string, hash: string): string {
 export function registerBlob(ctx: StoreContext, ref: BlobRef): Promise<boolean> {
   return ctx.writer.submit({
     run: () => {
-      ctx.db.run(
-        `INSERT INTO blobs (hash, size, touched_at) VALUES (?, ?, ?)
-         ON CONFLICT (hash) DO UPDATE SET touched_at = excluded.touched_at`,
-        ref.hash,
-        ref.size,
-        ctx.now().getTime(),
-      );
+      touchBlobRowInTx(ctx, ref);
       return hasInline(ctx, ref.hash);
     },
   });

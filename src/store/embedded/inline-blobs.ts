@@ -26,15 +26,23 @@ export function blobRow(ctx: StoreContext, hash: string): BlobRow | undefined {
   );
 }
 
-/** Inside the commit's transaction: the blob becomes stored (or, already stored, freshly touched). */
-export function storeStagedInTx(ctx: StoreContext, blob: StagedReference): void {
+/**
+ * The blob's index row, new or with touched_at refreshed (so a concurrent sweep leaves it
+ * alone), for either kind of blob; inside a write transaction.
+ */
+export function touchBlobRowInTx(ctx: StoreContext, ref: { hash: string; size: number }): void {
   ctx.db.run(
     `INSERT INTO blobs (hash, size, touched_at) VALUES (?, ?, ?)
      ON CONFLICT (hash) DO UPDATE SET touched_at = excluded.touched_at`,
-    blob.hash,
-    blob.size,
+    ref.hash,
+    ref.size,
     ctx.now().getTime(),
   );
+}
+
+/** Inside the commit's transaction: the blob becomes stored (or, already stored, freshly touched). */
+export function storeStagedInTx(ctx: StoreContext, blob: StagedReference): void {
+  touchBlobRowInTx(ctx, blob);
   if (blob.inline) ctx.db.run('INSERT INTO blob_data (hash, data) VALUES (?, ?) ON CONFLICT (hash) DO NOTHING', blob.hash, blob.data);
 }
 
