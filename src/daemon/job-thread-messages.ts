@@ -3,4 +3,4 @@ import type { MailboxChangeEvent } from '../store/types';
 
 export type ToJobThread = { type: 'wake' } | { type: 'stop' };
 
-export type FromJobThread = { type: 'ready' } | { type: 'stopped' } | { type: 'mailbox-change'; event: MailboxChangeEvent };
+export type FromJobThread = { type: 'mailbox-change'; event: MailboxChangeEvent };

@@ -26,14 +26,11 @@ async function main(): Promise<void> {
       void worker
         .stop()
         .then(() => rt.store.close())
-        .finally(() => {
-          port.postMessage({ type: 'stopped' });
-          port.close();
-        });
+        // Closing the port lets the thread exit, which is what the main thread waits for.
+        .finally(() => port.close());
     }
   });
   worker.start();
-  port.postMessage({ type: 'ready' });
 }
 
 main().catch((err: unknown) => {

@@ -169,8 +169,9 @@ describe('every mailbox handler checks ownership itself', () => {
       remoteAddress: '127.0.0.1',
       clientHostname: 'localhost',
       writeStream,
-      // a socket as far as the handlers use it: its state, and 'close' to notice a client leaving
-      socket: Object.assign(new EventEmitter(), { destroyed: false, writable: true }),
+      // a socket as far as the handlers use it: its state, 'close' to notice a client leaving,
+      // and cork/uncork (FETCH sends its last responses and the completion as one write)
+      socket: Object.assign(new EventEmitter(), { destroyed: false, writable: true, cork: () => undefined, uncork: () => undefined }),
       formatResponse: (command: string, uid: number) => ({ tag: '*', command: `${uid} ${command}`, attributes: [] }),
       isUTF8Enabled: () => false,
     } as unknown as ImapSession;

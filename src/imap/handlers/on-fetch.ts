@@ -74,8 +74,7 @@ export function onFetch(ctx: HandlerContext): NonNullable<IMAPServer['onFetch']>
  */
 function holdWritesForThisTurn(session: ImapSession): void {
   const socket = session.socket;
-  // Sessions made by tests (and any other caller) may carry a stand-in for the socket.
-  if (!socket || socket.destroyed || typeof socket.cork !== 'function') return;
+  if (!socket || socket.destroyed) return;
   socket.cork();
   setImmediate(() => socket.uncork());
 }
