@@ -33,7 +33,8 @@ const SENDER = `gonderen.bench@${DOMAIN}`;
 const smtpUser = (s: SizeSpec): string => `alici.smtp.${s.n}`;
 const imapUser = (s: SizeSpec): string => `okuyan.imap.${s.n}`;
 
-function toSample(r: { messages: number; bytes: number; seconds: number; msgPerSec: number; mbPerSec: number; p50Ms: number; p99Ms: number; cpuSeconds: number; peakRssBytes: number; startRssBytes: number }): Sample {
+/** Only the measured figures (a row result also carries errors and labels). */
+function toSample(r: Sample): Sample {
   return {
     messages: r.messages,
     bytes: r.bytes,

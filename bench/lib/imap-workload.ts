@@ -11,6 +11,7 @@
  */
 import { ImapSession, type ImapTarget } from './imap-client';
 import { ResourceMeter } from './proc';
+import type { Sample } from './report';
 import { openAll, percentile } from './util';
 
 export type FetchMode = 'single' | 'bulk';
@@ -21,20 +22,10 @@ export interface ImapSubject {
   pids(): number[];
 }
 
-export interface ImapRowResult {
+export interface ImapRowResult extends Sample {
   server: string;
   mode: FetchMode;
-  messages: number;
-  bytes: number;
   sessions: number;
-  seconds: number;
-  msgPerSec: number;
-  mbPerSec: number;
-  p50Ms: number;
-  p99Ms: number;
-  cpuSeconds: number;
-  peakRssBytes: number;
-  startRssBytes: number;
   errors: string[];
 }
 

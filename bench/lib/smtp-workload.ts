@@ -9,6 +9,7 @@
  */
 import { instance, type MessageTemplate } from './messages';
 import { ResourceMeter } from './proc';
+import type { Sample } from './report';
 import { SmtpSession, type SmtpTarget } from './smtp-client';
 import { openAll, percentile, sleep } from './util';
 
@@ -28,20 +29,10 @@ export interface SmtpSubject {
   verify(ids: string[], mark: number, rcpt: string, expected: number): string[];
 }
 
-export interface SmtpRowResult {
+export interface SmtpRowResult extends Sample {
   server: string;
-  messages: number;
-  bytes: number;
   sessions: number;
-  seconds: number;
   acceptSeconds: number;
-  msgPerSec: number;
-  mbPerSec: number;
-  p50Ms: number;
-  p99Ms: number;
-  cpuSeconds: number;
-  peakRssBytes: number;
-  startRssBytes: number;
   errors: string[];
 }
 
