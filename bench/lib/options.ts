@@ -17,6 +17,8 @@ export interface Options {
   kepdRepo?: string;
   /** Profile kepd (main and job threads) during each of its SMTP rows into this directory. */
   cpuProf?: string;
+  /** Only these message sizes (tags: 1k, 10k, 100k, 1m); default all of the plan's. */
+  sizes?: Set<string>;
 }
 
 export interface SizeSpec {
@@ -56,9 +58,10 @@ export interface Plan {
 }
 
 export function plan(opts: Options): Plan {
+  const chosen = (fallback: SizeSpec[]): SizeSpec[] => (opts.sizes ? SIZES.filter((s) => opts.sizes?.has(s.tag)) : fallback);
   if (opts.quick) {
     return {
-      sizes: [SIZES[1]],
+      sizes: chosen([SIZES[1]]),
       sessions: [1, 20],
       smtpMessages: (_s, c) => (c === 1 ? 20 : 60),
       smtpSeconds: 1,
@@ -71,7 +74,7 @@ export function plan(opts: Options): Plan {
     };
   }
   return {
-    sizes: SIZES,
+    sizes: chosen(SIZES),
     sessions: [1, 20],
     smtpMessages: (s, c) => {
       if (s.bytes >= 1024 * 1024) return c === 1 ? 10 : 30;
@@ -107,22 +110,25 @@ export function parseArgs(argv: string[]): Options {
     else if (a === '--workdir') o.workdir = value();
     else if (a === '--kepd-repo') o.kepdRepo = resolve(value());
     else if (a === '--cpu-prof') o.cpuProf = resolve(value());
+    else if (a === '--sizes') o.sizes = new Set(value().split(',').map((t) => t.trim()));
     else if (a === '--help' || a === '-h') {
       process.stdout.write(
-        'usage: npm run bench -- [--quick] [--reps N] [--skip smtp,big,imap,evidence] [--keep] [--workdir DIR] [--kepd-repo DIR] [--cpu-prof DIR]\n' +
+        'usage: npm run bench -- [--quick] [--reps N] [--skip smtp,big,imap,evidence] [--keep] [--workdir DIR] [--kepd-repo DIR] [--cpu-prof DIR] [--sizes 1k,10k,100k,1m]\n' +
           '  --quick     10 KB only, few messages, 1 run, 200-message mailboxes (a smoke test)\n' +
           '  --reps N    runs per row (default 3; the table shows medians; --quick defaults to 1)\n' +
           '  --skip ...  leave out workloads\n' +
           '  --keep      keep the temporary directory (servers\' data and logs)\n' +
           '  --workdir   where to make the temporary directory (default: the OS temp dir)\n' +
           '  --kepd-repo a built kepd checkout to measure instead of this one (results still go to this bench/results)\n' +
-          '  --cpu-prof  CPU profiles of kepd (main thread and job threads) during each of its SMTP rows, into DIR\n',
+          '  --cpu-prof  CPU profiles of kepd (main thread and job threads) during each of its SMTP rows, into DIR\n' +
+          '  --sizes     only these message sizes (for focused comparisons; the targets need 10k and 1m)\n',
       );
       process.exit(0);
     } else throw new BenchError(`unknown option ${a} (see --help)`);
   }
   if (o.quick && !argv.includes('--reps')) o.reps = 1;
   if (!Number.isInteger(o.reps) || o.reps < 1 || o.reps > 20) throw new BenchError('--reps must be an integer from 1 to 20');
+  for (const t of o.sizes ?? []) if (!SIZES.some((s) => s.tag === t)) throw new BenchError(`--sizes: unknown size "${t}" (1k, 10k, 100k, 1m)`);
   for (const s of o.skip) if (!['smtp', 'big', 'imap', 'evidence'].includes(s)) throw new BenchError(`--skip: unknown workload "${s}"`);
   return o;
 }

@@ -1,8 +1,10 @@
 /**
  * CPU seconds and peak RSS of a server's whole process tree, from /proc.
  *
- * CPU: the sum over the live processes of the tree of their own CPU time (/proc/PID/schedstat,
- * nanoseconds: many processes using a few ms each would vanish in clock ticks) plus the
+ * CPU: the sum over the live processes of the tree of their own CPU time, every thread of
+ * each (/proc/PID/task/TID/schedstat, nanoseconds: many processes using a few ms each would
+ * vanish in clock ticks; /proc/PID/schedstat alone is the main thread only, which left kepd's
+ * job and checkpoint threads out), or utime+stime (clock ticks, all threads) as a fallback; plus the
  * cutime+cstime of their reaped children (clock ticks). A child that exited and was reaped is in
  * its parent's cutime/cstime, so Postfix's and Dovecot's short-lived children are counted once.
  * A measurement is the difference of two snapshots.
@@ -48,15 +50,27 @@ function readStat(pid: number): StatLine | undefined {
   return { pid, ppid: Number(f[1]), ownTicks: Number(f[11]) + Number(f[12]), childTicks: Number(f[13]) + Number(f[14]) };
 }
 
-/** CPU seconds of one process: its own (ns precision when schedstat exists) plus reaped children's. */
+/** CPU seconds of the live threads of a process (schedstat, ns); undefined without schedstat. */
+function threadsCpu(pid: number): number | undefined {
+  try {
+    let ns = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'latin1').split(' ')[0]);
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+    return ns / 1e9;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU seconds of one process, all its threads (ns precision when schedstat exists), plus reaped children's. */
 function cpuOf(st: StatLine): number {
   const hz = ticksPerSecond();
-  let own = st.ownTicks / hz;
-  try {
-    own = Number(readFileSync(`/proc/${st.pid}/schedstat`, 'latin1').split(' ')[0]) / 1e9;
-  } catch {
-    // no schedstat: clock ticks
-  }
+  const own = threadsCpu(st.pid) ?? st.ownTicks / hz;
   return own + st.childTicks / hz;
 }
 

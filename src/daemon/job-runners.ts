@@ -9,6 +9,7 @@ import type { KepdConfig } from '../config';
 import { createJobHandlers } from '../engine/jobs';
 import type { Runtime } from '../engine/runtime';
 import { JobWorker } from '../engine/worker';
+import { exportWriteGates } from '../store';
 import type { FromJobThread, ToJobThread } from './job-thread-messages';
 
 export interface JobRunner {
@@ -46,7 +47,7 @@ class JobThread {
   }
 
   private spawn(): void {
-    const worker = new Worker(join(__dirname, 'job-thread.js'), { workerData: { config: this.config } });
+    const worker = new Worker(join(__dirname, 'job-thread.js'), { workerData: { config: this.config, writeGates: exportWriteGates() } });
     this.worker = worker;
     worker.on('message', (m: FromJobThread) => {
       // Commits made in the thread must reach the IMAP sessions of the main thread (IDLE).

@@ -9,15 +9,19 @@ import { createJobHandlers } from '../engine/jobs';
 import { createRuntime } from '../engine/runtime';
 import { JobWorker } from '../engine/worker';
 import { createLogger } from '../log';
+import { adoptWriteGates } from '../store';
 import type { MailboxChangeEvent } from '../store/types';
 import type { ToJobThread } from './job-thread-messages';
 
 async function main(): Promise<void> {
   const port = parentPort;
   if (!port) throw new Error('job-thread.js runs only as a worker thread');
-  const config = (workerData as { config: KepdConfig }).config;
+  const data = workerData as { config: KepdConfig; writeGates?: Record<string, SharedArrayBuffer> };
+  const config = data.config;
+  adoptWriteGates(data.writeGates);
   const logger = createLogger({ level: config.log.level }).child({ thread: 'jobs' });
-  const rt = await createRuntime(config, logger);
+  // The main thread's store checkpoints the WAL in the background (checkpointer.ts).
+  const rt = await createRuntime(config, logger, { checkpoints: 'elsewhere' });
   const worker = new JobWorker(rt.store, createJobHandlers(rt), logger, { now: rt.now, concurrency: config.jobs.concurrency });
   rt.store.events.on('mailbox-change', (e: MailboxChangeEvent) => port.postMessage({ type: 'mailbox-change', event: e }));
   port.on('message', (m: ToJobThread) => {

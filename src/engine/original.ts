@@ -24,7 +24,8 @@ const ILETI_TIPLERI: Record<string, IletiTip> = { standart: 'standart', eyazisma
 export async function inspectOriginal(src: RangeSource): Promise<OriginalInfo> {
   let headers;
   try {
-    headers = (await scanEntity(src)).headers;
+    // Only the header matters here; the signature check scans the body.
+    headers = (await scanEntity(src, { headerOnly: true })).headers;
   } catch (err) {
     if (err instanceof MimeFormatError) throw Rejections.malformed(err.message);
     throw err;

@@ -18,6 +18,8 @@ export interface ScanOptions {
   allowBareLf?: boolean;
   /** Content-Type when the header has none (message/rfc822 for multipart/digest children). */
   defaultContentType?: string;
+  /** Read the header only: no `parts`, the body is not scanned (a multipart still needs its boundary). */
+  headerOnly?: boolean;
 }
 
 const DEFAULT_MAX_HEADER = 1024 * 1024;
@@ -45,14 +47,14 @@ function findHeaderEnd(buf: Buffer, from: number): number {
 
 async function readHeader(src: RangeSource, max: number): Promise<{ header: Buffer; headerEnd: number }> {
   const limit = Math.min(src.size, max);
-  let buf = Buffer.alloc(0);
+  let buf: Buffer = Buffer.alloc(0);
   const stream = src.createReadStream({ start: 0, end: limit });
   try {
     // Leaving early must not make the iterator destroy the stream with an AbortError (a
     // stack trace per message); the finally below closes it quietly.
     for await (const chunk of stream.iterator({ destroyOnReturn: false })) {
       const searchFrom = Math.max(0, buf.length - 2);
-      buf = Buffer.concat([buf, chunk as Buffer]);
+      buf = buf.length === 0 ? (chunk as Buffer) : Buffer.concat([buf, chunk as Buffer]);
       const end = findHeaderEnd(buf, searchFrom);
       if (end !== -1) return { header: buf.subarray(0, end), headerEnd: end };
     }
@@ -78,6 +80,7 @@ export async function scanEntity(src: RangeSource, opts: ScanOptions = {}): Prom
   const boundary = contentType.params.boundary;
   if (!boundary) throw new MimeFormatError(`${contentType.mime} without a boundary parameter`);
   if (boundary.length > 200 || /[\r\n]/.test(boundary)) throw new MimeFormatError('invalid multipart boundary');
+  if (opts.headerOnly) return { headerEnd, headers, contentType };
   const scanner = new BoundaryScanner(boundary, headerEnd);
   const stream = src.createReadStream({ start: headerEnd });
   try {

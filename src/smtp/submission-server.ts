@@ -10,6 +10,7 @@ import { guardSockets } from '../common/socket-guard';
 import { KepError, SubmissionRejected, TemporaryFailure } from '../errors';
 import type { Logger } from '../log';
 import type { Admission, ConnectionLimiter } from '../policy/connection-limits';
+import { installDataScanPatch } from './data-scan-patch';
 import { installReplyPatches } from './reply-patches';
 import { installCommandLimit, MAX_COMMANDS_OPTION } from './session-limits';
 
@@ -65,6 +66,7 @@ export class SubmissionListener {
   constructor(private readonly opts: SubmissionServerOptions) {
     installReplyPatches();
     installCommandLimit();
+    installDataScanPatch();
   }
 
   /** Starts a listener; `secure` = implicit TLS (465), else STARTTLS (587). */

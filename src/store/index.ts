@@ -6,19 +6,21 @@ import type { KepdConfig } from '../config/schema';
 import type { Logger } from '../log';
 import type { MailStore } from './types';
 import { StoreBackendUnavailable } from './errors';
-import { openEmbeddedStore } from './embedded/open';
+import { openEmbeddedStore, type CheckpointMode } from './embedded/open';
 
 export * from './types';
 export * from './errors';
 export { openEmbeddedStore } from './embedded/open';
-export type { EmbeddedStoreOptions } from './embedded/open';
+export type { CheckpointMode, EmbeddedStoreOptions } from './embedded/open';
 export { MAILBOX_DELIMITER } from './embedded/mailbox-paths';
+/** For the daemon's worker threads: the same database, the same write gate (write-gate.ts). */
+export { adoptWriteGates, exportWriteGates } from './embedded/write-gate';
 
 /** Opens the backend named by `store.backend`. */
-export async function createStore(config: KepdConfig, logger?: Logger): Promise<MailStore> {
+export async function createStore(config: KepdConfig, logger?: Logger, options: { checkpoints?: CheckpointMode } = {}): Promise<MailStore> {
   switch (config.store.backend) {
     case 'embedded':
-      return openEmbeddedStore({ dataDir: config.data_dir, logger, inlineBlobBytes: config.store.inline_blob_bytes });
+      return openEmbeddedStore({ dataDir: config.data_dir, logger, inlineBlobBytes: config.store.inline_blob_bytes, checkpoints: options.checkpoints });
     case 'mongodb':
       throw new StoreBackendUnavailable('mongodb');
     default:

@@ -18,6 +18,7 @@ import { StoreUnavailable } from '../errors';
 import type { SqliteDb } from './database';
 import { asStoreFailure } from './failures';
 import type { WalSyncer } from './wal-sync';
+import type { WriteGate } from './write-gate';
 
 export interface WriteRequest<T> {
   /** Runs inside the batch's transaction, in the request's own savepoint; synchronous. */
@@ -58,6 +59,8 @@ export class GroupCommit {
     private readonly db: SqliteDb,
     private readonly syncer: WalSyncer,
     private readonly onSyncError: (err: unknown) => void = () => undefined,
+    /** Taken around each transaction (write-gate.ts); none when one thread writes alone. */
+    private readonly gate?: WriteGate,
   ) {}
 
   submit<T>(request: WriteRequest<T>): Promise<T> {
@@ -103,6 +106,7 @@ export class GroupCommit {
     this.busy = true;
     const batch = this.takeBatch();
     let changed: boolean;
+    this.gate?.enter();
     try {
       changed = this.apply(batch);
     } catch (err) {
@@ -117,6 +121,8 @@ export class GroupCommit {
       const failure = asStoreFailure(err);
       for (const e of batch) e.reject(e.outcome && !e.outcome.ok ? e.outcome.error : failure);
       return this.finish();
+    } finally {
+      this.gate?.leave();
     }
     const applied = batch.filter((e) => e.outcome !== undefined);
     if (!changed) {

@@ -26,6 +26,8 @@ import { GroupCommit } from './group-commit';
 import { StagedBlobs } from './staged-blobs';
 import { DEFAULT_BLOB_GRACE_MS, sweepBlobs } from './sweep';
 import { isStaleTempFile } from './temp-files';
+import { writeGateFor } from './write-gate';
+import { startBackgroundCheckpoints, type BackgroundCheckpoints } from './checkpointer';
 import { WalFileSyncer, type WalSyncer } from './wal-sync';
 
 export const DATABASE_FILE = 'kepd.sqlite';
@@ -69,7 +71,15 @@ export interface EmbeddedStoreOptions {
    * it). Whatever it returns must still make the WAL durable before resolving.
    */
   wrapSyncer?: (syncer: WalSyncer) => WalSyncer;
+  /**
+   * Who checkpoints the WAL: SQLite inside a commit (`inline`, the default: short-lived
+   * processes, tests), a thread this store starts (`background`, the daemon; checkpointer.ts),
+   * or such a thread started by another connection of this process (`elsewhere`, job threads).
+   */
+  checkpoints?: CheckpointMode;
 }
+
+export type CheckpointMode = 'inline' | 'background' | 'elsewhere';
 
 class EmbeddedMailStore implements MailStore {
   readonly blobs: EmbeddedBlobStore;
@@ -87,6 +97,7 @@ class EmbeddedMailStore implements MailStore {
     private readonly ctx: StoreContext,
     private readonly syncer: WalSyncer,
     private readonly blobGraceMs: number,
+    private readonly checkpointer?: BackgroundCheckpoints,
   ) {
     this.events = ctx.events;
     this.blobs = new EmbeddedBlobStore(ctx);
@@ -119,6 +130,7 @@ class EmbeddedMailStore implements MailStore {
   /** Writes already accepted finish (durably) first. */
   async close(): Promise<void> {
     await this.ctx.writer.close();
+    await this.checkpointer?.stop();
     this.ctx.staged.close();
     await this.syncer.close().catch(() => undefined);
     this.ctx.db.close();
@@ -145,7 +157,7 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<
     // From now on every write goes through the group commit, which fsyncs the WAL itself
     // before it acknowledges anything (wal-sync.ts).
     db.raw.pragma('synchronous = NORMAL');
-    db.raw.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+    db.raw.pragma(`wal_autocheckpoint = ${(options.checkpoints ?? 'inline') === 'inline' ? WAL_AUTOCHECKPOINT_PAGES : 0}`);
     db.raw.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT_BYTES}`);
   } catch (err) {
     db.close();
@@ -153,7 +165,7 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<
   }
   const fileSyncer = new WalFileSyncer(`${dbFile}-wal`);
   const syncer = options.wrapSyncer ? options.wrapSyncer(fileSyncer) : fileSyncer;
-  const writer = new GroupCommit(db, syncer, (err) => logger.error({ err }, 'fsync of the store database failed'));
+  const writer = new GroupCommit(db, syncer, (err) => logger.error({ err }, 'fsync of the store database failed'), writeGateFor(dbFile));
   const staged = new StagedBlobs({
     ttlMs: options.stagedBlobTtlMs ?? DEFAULT_STAGED_BLOB_TTL_MS,
     maxBytes: options.maxStagedBytes ?? DEFAULT_MAX_STAGED_BYTES,
@@ -169,5 +181,6 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<
     db.close();
     throw asStoreFailure(err);
   }
-  return new EmbeddedMailStore(ctx, syncer, options.blobGraceMs ?? DEFAULT_BLOB_GRACE_MS);
+  const checkpointer = options.checkpoints === 'background' ? startBackgroundCheckpoints(dbFile, logger) : undefined;
+  return new EmbeddedMailStore(ctx, syncer, options.blobGraceMs ?? DEFAULT_BLOB_GRACE_MS, checkpointer);
 }
