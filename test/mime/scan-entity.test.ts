@@ -37,6 +37,15 @@ describe('scanEntity', () => {
     expect(parts).toEqual(['Content-Type: text/plain\r\n\r\none', '\r\ntwo (no headers)\r\n']);
   });
 
+  test('headerOnly: the header and content type, no body scan (an unterminated multipart passes)', async () => {
+    const msg = crlf('Content-Type: multipart/mixed; boundary="b1"\nSubject: x\n\n--b1\nnever closed\n');
+    const e = await scanEntity(bufferSource(msg), { headerOnly: true });
+    expect(e.contentType.params.boundary).toBe('b1');
+    expect(e.headers.map((h) => h.key)).toEqual(['content-type', 'subject']);
+    expect(e.parts).toBeUndefined();
+    await expect(scanEntity(bufferSource(msg))).rejects.toBeInstanceOf(MimeFormatError);
+  });
+
   test('delimiter at the very start of the body, empty parts, boundary-like text', async () => {
     const msg = crlf('Content-Type: multipart/mixed; boundary=xy\n\n--xy\n\n--xy\nA: --xy\n\n --xy not\n--xyz\n--xy--');
     const e = await scanEntity(bufferSource(msg));

@@ -91,6 +91,32 @@ describe('blob store (files)', () => {
     expect(tail.equals(seed.subarray(chunk - 5))).toBe(true);
   });
 
+  it('small socket-sized chunks: the file and the pending reads (kept in memory) hold the same bytes', async () => {
+    // 1 MB in 16 KB chunks, as a TLS socket delivers them; the writer gathers them into larger writes.
+    const data = randomBytes(1024 * 1024 + 123);
+    const writer = t.store.blobs.createWriter();
+    await pipeline(
+      Readable.from(
+        (function* () {
+          for (let p = 0; p < data.length; p += 16 * 1024) yield data.subarray(p, p + 16 * 1024);
+        })(),
+      ),
+      writer,
+    );
+    const pending = await writer.pending;
+    expect(pending.size).toBe(data.length);
+    // The temp file is complete before commit, whatever a pending read is served from.
+    const temp = (await readdir(join(t.dir, 'tmp'))).map((n) => join(t.dir, 'tmp', n));
+    expect(temp).toHaveLength(1);
+    expect((await readFile(temp[0]!)).equals(data)).toBe(true);
+    expect((await pending.read({ start: 100, end: 70_000 })).equals(data.subarray(100, 70_000))).toBe(true);
+    expect((await collect(pending.createReadStream({ start: data.length - 10 }))).equals(data.subarray(data.length - 10))).toBe(true);
+    const ref = await pending.commit();
+    expect(await opensslSha256(blobFile(ref.hash))).toBe(createHash('sha256').update(data).digest('hex'));
+    expect((await pending.read()).equals(data)).toBe(true);
+    await pending.discard();
+  });
+
   it('reads ranges with start inclusive and end exclusive', async () => {
     const data = Buffer.from('0123456789');
     const ref = await t.store.blobs.put(data);

@@ -27,7 +27,7 @@ import { StagedBlobs } from './staged-blobs';
 import { DEFAULT_BLOB_GRACE_MS, sweepBlobs } from './sweep';
 import { isStaleTempFile } from './temp-files';
 import { writeGateFor } from './write-gate';
-import { startBackgroundCheckpoints, type BackgroundCheckpoints } from './checkpointer';
+import { DEFAULT_CHECKPOINT_OPTIONS, startBackgroundCheckpoints, type BackgroundCheckpoints, type CheckpointOptions } from './checkpointer';
 import { WalFileSyncer, type WalSyncer } from './wal-sync';
 
 export const DATABASE_FILE = 'kepd.sqlite';
@@ -77,6 +77,8 @@ export interface EmbeddedStoreOptions {
    * or such a thread started by another connection of this process (`elsewhere`, job threads).
    */
   checkpoints?: CheckpointMode;
+  /** When and how the background thread checkpoints (tests make it eager). */
+  checkpointOptions?: Partial<CheckpointOptions>;
 }
 
 export type CheckpointMode = 'inline' | 'background' | 'elsewhere';
@@ -181,6 +183,6 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<
     db.close();
     throw asStoreFailure(err);
   }
-  const checkpointer = options.checkpoints === 'background' ? startBackgroundCheckpoints(dbFile, logger) : undefined;
+  const checkpointer = options.checkpoints === 'background' ? startBackgroundCheckpoints(dbFile, logger, { ...DEFAULT_CHECKPOINT_OPTIONS, ...options.checkpointOptions }) : undefined;
   return new EmbeddedMailStore(ctx, syncer, options.blobGraceMs ?? DEFAULT_BLOB_GRACE_MS, checkpointer);
 }
