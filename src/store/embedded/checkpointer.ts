@@ -26,7 +26,7 @@ export interface CheckpointOptions {
   lockWaitMs: number;
 }
 
-export const DEFAULT_CHECKPOINT_OPTIONS: CheckpointOptions = { thresholdBytes: 8 * 1024 * 1024, intervalMs: 200, lockWaitMs: 2000 };
+export const DEFAULT_CHECKPOINT_OPTIONS: CheckpointOptions = { thresholdBytes: 64 * 1024 * 1024, intervalMs: 200, lockWaitMs: 2000 };
 
 export interface BackgroundCheckpoints {
   /** Stops after a last checkpoint. */
