@@ -49,7 +49,8 @@ async function waitForDispatchError(dataDir: string, messageId: string, re: RegE
       if (row?.last_error && re.test(row.last_error)) return;
       await new Promise((r) => setTimeout(r, 50));
     }
-    throw new Error(`the dispatch of ${messageId} did not fail with ${re}`);
+    const last = (query.get(messageId) as { last_error: string | null } | undefined)?.last_error;
+    throw new Error(`the dispatch of ${messageId} did not fail with ${re} (its last error: ${last ?? 'none'})`);
   } finally {
     db.close();
   }

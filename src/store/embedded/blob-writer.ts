@@ -20,7 +20,7 @@ import { fitsInline, type StoreContext } from './context';
 import { blobPath, installBlob } from './blob-files';
 import { asStoreFailure } from './failures';
 import { fileRangeStream, readFileRange, resolveRange } from './byte-range';
-import { FILE_MODE, removeIfExists, writeAllV } from './files';
+import { FILE_MODE, removeIfExists, writeAll } from './files';
 import { bufferStream, PendingBlobMemory } from './pending-blob-memory';
 import { sliceRange } from './inline-blobs';
 import { tempFilePath } from './temp-files';
@@ -137,7 +137,7 @@ export class TempBlobWriter extends Writable implements BlobWriter {
     this.unwritten = [];
     this.unwrittenBytes = 0;
     // writev: one system call for the batch, without copying it into one buffer first.
-    if (parts.length > 0) await writeAllV(this.handle, parts);
+    if (parts.length > 0) await writeAll(this.handle, parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts));
   }
 
   override _final(callback: (error?: Error | null) => void): void {

@@ -39,19 +39,6 @@ export async function writeAll(handle: fs.FileHandle, data: Buffer): Promise<voi
   }
 }
 
-/** Writes all of `parts`, in order, without joining them first (a write may be partial). */
-export async function writeAllV(handle: fs.FileHandle, parts: Buffer[]): Promise<void> {
-  let rest = parts.filter((p) => p.length > 0);
-  while (rest.length > 0) {
-    let { bytesWritten } = await handle.writev(rest);
-    // Drop what was written: whole buffers, then the start of the next.
-    let i = 0;
-    while (i < rest.length && bytesWritten >= (rest[i] as Buffer).length) bytesWritten -= (rest[i++] as Buffer).length;
-    rest = rest.slice(i);
-    if (bytesWritten > 0) rest[0] = (rest[0] as Buffer).subarray(bytesWritten);
-  }
-}
-
 /** Creates `path` exclusively with `data`, fsynced (the caller fsyncs the directory). */
 export async function writeNewFileSynced(path: string, data: Buffer): Promise<void> {
   const handle = await fs.open(path, 'wx', FILE_MODE);
