@@ -111,10 +111,12 @@ export function renderMarkdown(r: Report): string {
   if (r.errors.length) {
     out.push('## FAILED', '', ...r.errors.map((e) => `- ${e.replace(/\n/g, ' ')}`), '');
   }
-  const busiest = Math.max(r.loadAverage.start, r.loadAverage.end);
+  // Only the load before the run says something about other work: the run itself keeps both
+  // cores busy, so the load after it is always high.
+  const busiest = r.loadAverage.start;
   if (busiest > m.cores / 2) {
     out.push(
-      `**The machine was busy with other work** (1-minute load average ${busiest.toFixed(1)} on ${m.cores} cores): ` +
+      `**The machine was busy with other work** (1-minute load average ${busiest.toFixed(1)} before the run on ${m.cores} cores): ` +
         'every number is lower and noisier than on an idle machine; the kepd/baseline ratios of this run are the figures to use.',
       '',
     );
