@@ -4,7 +4,7 @@
  * "Who may sign". Returns the signer certificate for the evidence.
  */
 import { SubmissionRejected } from '../errors';
-import type { RangeSource } from '../mime';
+import { MimeFormatError, type RangeSource } from '../mime';
 import { parseCertificate } from '../pki/certs';
 import { SignatureVerificationError } from '../pki/errors';
 import { verifySmimeMessage } from '../pki/smime-verify';
@@ -19,6 +19,8 @@ export async function verifySender(rt: Runtime, src: RangeSource, sender: Sender
     signerDer = verified.signerCertificateDer;
   } catch (err) {
     if (err instanceof SignatureVerificationError) throw new SubmissionRejected(err.reply, err.reason, err.message);
+    // The body's MIME structure (the header alone was checked before): a malformed message.
+    if (err instanceof MimeFormatError) throw Rejections.malformed(err.message);
     throw err;
   }
   const cert = parseCertificate(signerDer);

@@ -234,6 +234,13 @@ describe('refusals: SMTP reply and the rejection evidence in the sender’s Deli
     await expectRefused(ali, raw, [ayse.address], /^550 5\.6\.0 /, ReasonCode.InvalidMessageFormat);
   });
 
+  test('multipart/signed without its closing delimiter → 550 5.6.0, InvalidMessageFormat', async () => {
+    const raw = signWithOpenssl(spec(ali, [ayse]), ali.certPath, ali.keyPath).toString('latin1');
+    const boundary = /boundary="?([^";\r\n]+)"?/.exec(raw)![1]!;
+    const cut = Buffer.from(raw.slice(0, raw.lastIndexOf(`--${boundary}--`)), 'latin1');
+    await expectRefused(ali, cut, [ayse.address], /^550 5\.6\.0 Malformed message: .*closing/, ReasonCode.InvalidMessageFormat);
+  });
+
   test('a message over the size limit → 552 5.3.4, PolicyViolation', async () => {
     const big = signWithOpenssl(spec(ali, [ayse], { body: 'x'.repeat(76).concat('\r\n').repeat(4200) }), ali.certPath, ali.keyPath);
     expect(big.length).toBeGreaterThan(300000);

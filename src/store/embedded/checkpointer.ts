@@ -4,10 +4,13 @@
  * fsyncs it right there, on the committing thread, holding the write lock — measured at 17–37
  * ms on the daemon's event loop, stalling every session and the other writer behind it.
  * Here a third connection checkpoints once the WAL has grown past a threshold, in two steps:
- * PASSIVE first (copies the bulk without blocking anyone), then FULL, which waits for the
- * write lock and copies only what was committed meanwhile: a millisecond or two, after which
- * the next writer starts the WAL over (a PASSIVE checkpoint alone never catches up with writers
- * that keep committing, and the WAL would only grow). The writers' automatic checkpoint is off.
+ * PASSIVE first (copies the bulk without blocking anyone), then FULL, which takes the write
+ * lock and copies only what was committed meanwhile: a millisecond or two, after which the next
+ * writer starts the WAL over (a PASSIVE checkpoint alone never catches up with writers that
+ * keep committing, and the WAL would only grow). FULL also waits for readers of older
+ * snapshots while it holds writers off, so it is tried only when PASSIVE got close to the end
+ * (no reader held it back) and waits at most `lockWaitMs`. The writers' automatic checkpoint
+ * is off.
  *
  * Durability is unchanged: the checkpoint fsyncs the WAL before copying and the database
  * after (synchronous=NORMAL does both for checkpoints), exactly what the automatic one did.
@@ -24,9 +27,11 @@ export interface CheckpointOptions {
   intervalMs: number;
   /** How long the FULL step waits for the write lock and for readers. */
   lockWaitMs: number;
+  /** FULL only when PASSIVE left at most this many WAL pages uncopied. */
+  fullWithinPages: number;
 }
 
-export const DEFAULT_CHECKPOINT_OPTIONS: CheckpointOptions = { thresholdBytes: 64 * 1024 * 1024, intervalMs: 200, lockWaitMs: 2000 };
+export const DEFAULT_CHECKPOINT_OPTIONS: CheckpointOptions = { thresholdBytes: 64 * 1024 * 1024, intervalMs: 200, lockWaitMs: 100, fullWithinPages: 256 };
 
 export interface BackgroundCheckpoints {
   /** Stops after a last checkpoint. */
@@ -48,8 +53,8 @@ function walBytes() {
 }
 function checkpoint() {
   const t0 = process.hrtime.bigint();
-  db.pragma('wal_checkpoint(PASSIVE)');
-  const r = db.pragma('wal_checkpoint(FULL)')[0];
+  let r = db.pragma('wal_checkpoint(PASSIVE)')[0];
+  if (r.log - r.checkpointed <= workerData.fullWithinPages) r = db.pragma('wal_checkpoint(FULL)')[0];
   parentPort.postMessage({ type: 'checkpoint', busy: r.busy, log: r.log, checkpointed: r.checkpointed, ms: Number(process.hrtime.bigint() - t0) / 1e6 });
 }
 function tick() {
