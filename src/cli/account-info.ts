@@ -1,6 +1,6 @@
 /** What `kepd account show` prints: the account, its operators and its history. */
 import { closedAccessEnds, type AccessPolicy } from '../accounts/access';
-import { sha256Hex } from '../pki/certs';
+import { sha256Hex } from '../common/hash';
 import type { AccountRecord, JsonObject, MailStore } from '../store/types';
 
 export interface OperatorInfo {

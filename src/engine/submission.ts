@@ -11,7 +11,7 @@ import { activeOperator } from '../accounts/operators';
 import { authenticate, type AuthUser } from '../accounts/service';
 import { SubmissionRejected, TemporaryFailure, TimeStampUnavailable } from '../errors';
 import type { EntityDetails } from '../evidence/model';
-import { sha256Hex } from '../pki/certs';
+import { sha256Hex } from '../common/hash';
 import { ReasonCode } from '../evidence/reasons';
 import { MimeShapeMeter } from '../mime/shape';
 import { shapeRejection } from '../policy/message-limits';

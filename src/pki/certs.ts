@@ -293,7 +293,6 @@ function decodeCertificate(der: Buffer, sha256: string): CertificateInfo {
 const CACHE_LIMIT = 2000;
 const cache = new Map<string, CertificateInfo>();
 
-export { sha256Hex };
 
 /** Parses a DER certificate (cached); throws CertificateFormatError. */
 export function parseCertificate(der: Buffer): CertificateInfo {

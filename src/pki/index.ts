@@ -9,7 +9,6 @@ export {
   allowsExtendedKeyUsage,
   isValidAt,
   formatName,
-  sha256Hex,
   type CertificateInfo,
   type KeyUsageName,
   type NameAttribute,

@@ -40,4 +40,3 @@ export function relativePathOfLabel(label: string): string {
   return label.split('+').join('/');
 }
 
-export { sha256Hex };

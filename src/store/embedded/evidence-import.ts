@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SqliteDb } from './database';
 import { isErrno } from './files';
-import { sha256Hex } from './archive-files';
+import { sha256Hex } from '../../common/hash';
 
 interface OldEvidenceRow {
   seq: number;

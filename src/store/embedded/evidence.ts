@@ -13,7 +13,7 @@ import { isEvidenceType } from '../../evidence/model';
 import { ConflictError } from '../../errors';
 import { InvalidStoreInput, StoredDataCorrupt } from '../errors';
 import { durable, type StoreContext } from './context';
-import { sha256Hex } from './archive-files';
+import { sha256Hex } from '../../common/hash';
 import { isErrno } from './files';
 import { EVIDENCE_COLUMNS, toEvidence, type EvidenceRow } from './rows';
 import type { SqlParam } from './database';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { IntegrityReport } from '../types';
 import { durable, type StoreContext } from './context';
 import { blobPath, isBlobHash } from './blob-files';
-import { sha256Hex } from './archive-files';
+import { sha256Hex } from '../../common/hash';
 import { isErrno } from './files';
 import { isStaleTempFile } from './temp-files';
 
