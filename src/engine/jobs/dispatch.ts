@@ -49,8 +49,11 @@ export async function runDispatchJob(rt: Runtime, job: ClaimedJob): Promise<void
     },
     rt.remSigner,
     writer,
-  ).catch((err: unknown) => {
+  ).catch(async (err: unknown) => {
     writer.destroy();
+    // Rethrow only once the temp file is gone: on a full disk its bytes are the room the
+    // job's failure record needs (else the retry is not recorded and waits for the lease).
+    await writer.pending.catch(() => undefined);
     throw err;
   });
   writer.end();
