@@ -7,6 +7,7 @@ import type { KepdConfig } from '../config';
 import { resolveInData } from '../config';
 import { mailboxWriteRefusal } from '../accounts/service';
 import { AccessWatcher } from '../engine/access-watcher';
+import { startMemoryValve } from '../common/memory-valve';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../engine/runtime';
 import { createRetrievalRecorder } from '../engine/retrieval';
 import { SubmissionService } from '../engine/submission';
@@ -49,6 +50,9 @@ export class Daemon {
       const sweeper = new BlobSweeper(rt.store, logger, config.store.sweep_interval_ms);
       sweeper.start();
       closers.push(() => sweeper.stop());
+      // Buffers of large streams are released soon after use (common/memory-valve.ts).
+      const valve = startMemoryValve();
+      closers.push(async () => valve.stop());
 
       const service = new SubmissionService(rt);
       const smtp = new SubmissionListener({

@@ -5,6 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { KepdConfig } from '../config';
+import { startMemoryValve } from '../common/memory-valve';
 import { createJobHandlers } from '../engine/jobs';
 import { createRuntime } from '../engine/runtime';
 import { JobWorker } from '../engine/worker';
@@ -35,6 +36,8 @@ async function main(): Promise<void> {
     }
   });
   worker.start();
+  // Each thread has its own heap: dispatches of large messages stream through this one.
+  startMemoryValve();
 }
 
 main().catch((err: unknown) => {
