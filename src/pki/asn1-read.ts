@@ -5,7 +5,17 @@
 import * as asn1js from 'asn1js';
 import { KepError } from '../errors';
 
-export type Asn1Node = asn1js.AsnType;
+/**
+ * One parsed element: what the readers below use of it. asn1js's objects have this shape, and
+ * so do the ones the DER reader below builds (primitive elements have no `value` array).
+ */
+export interface Asn1Node {
+  idBlock: { tagClass: number; tagNumber: number; isConstructed: boolean };
+  /** `{ value: Asn1Node[] }` for a constructed element. */
+  valueBlock: object;
+  /** The element's exact bytes (identifier, length and contents) as they appeared in the input. */
+  valueBeforeDecodeView: Uint8Array;
+}
 
 /** Thrown when bytes are not the expected ASN.1 structure (callers wrap it in their own error). */
 export class Asn1FormatError extends KepError {
@@ -62,8 +72,19 @@ function checkLengths(node: Asn1Node, what: string, depth = 0): void {
   if (sum !== contentLength || headerLength + contentLength !== raw.length) throw new Asn1FormatError(`${what}: inconsistent lengths`);
 }
 
-/** Parses one complete element; trailing bytes and inconsistent lengths are errors. */
+/**
+ * Parses one complete element; trailing bytes and inconsistent lengths are errors. Plain DER
+ * (what every signer we meet emits) is read by `readDer`, many times faster than asn1js;
+ * anything it is not sure asn1js accepts exactly as it would read it goes to asn1js, so the
+ * two readers accept and return the same (test/pki/asn1-read.test.ts holds them to that).
+ */
 export function parseDer(bytes: Uint8Array, what: string): Asn1Node {
+  if (bytes.length === 0) throw new Asn1FormatError(`${what}: empty input`);
+  return readPlainDer(bytes) ?? parseBer(bytes, what);
+}
+
+/** The same with asn1js alone (any BER it accepts). */
+export function parseBer(bytes: Uint8Array, what: string): Asn1Node {
   if (bytes.length === 0) throw new Asn1FormatError(`${what}: empty input`);
   let parsed: ReturnType<typeof asn1js.fromBER>;
   try {
@@ -77,6 +98,94 @@ export function parseDer(bytes: Uint8Array, what: string): Asn1Node {
   if (offset !== bytes.length) throw new Asn1FormatError(`${what}: ${bytes.length - offset} trailing bytes`);
   checkLengths(result, what);
   return result;
+}
+
+/** The DER reader alone: undefined where parseDer hands the bytes to asn1js (for tests). */
+export function readPlainDer(bytes: Uint8Array): Asn1Node | undefined {
+  const node = readDer(bytes, 0, bytes.length, 0);
+  return node && node.valueBeforeDecodeView.length === bytes.length ? node : undefined;
+}
+
+/** Deeper nesting than this is refused (checkLengths); readDer leaves it to asn1js. */
+const MAX_DEPTH = 64;
+const UTC_TIME = /^\d{12}Z$/;
+const GENERALIZED_TIME = /^\d{14}(?:\.\d{1,9})?Z$/;
+
+/**
+ * The element at `offset`, read without asn1js; undefined for whatever it leaves to asn1js:
+ * indefinite lengths, long tags, lengths of more than 4 octets, and universal elements whose
+ * contents asn1js checks (or might reject) in ways this reader does not repeat.
+ */
+function readDer(buf: Uint8Array, offset: number, limit: number, depth: number): Asn1Node | undefined {
+  if (depth > MAX_DEPTH || offset + 2 > limit) return undefined;
+  const id = buf[offset];
+  const tagNumber = id & 0x1f;
+  if (tagNumber === 0x1f) return undefined;
+  const tagClass = (id >> 6) + 1;
+  const isConstructed = (id & 0x20) !== 0;
+  let i = offset + 1;
+  const first = buf[i++];
+  let length = first;
+  if (first & 0x80) {
+    const n = first & 0x7f;
+    if (n === 0 || n > 4 || i + n > limit) return undefined;
+    length = 0;
+    for (let k = 0; k < n; k++) length = length * 256 + buf[i++];
+  }
+  const end = i + length;
+  if (end > limit) return undefined;
+  if (tagClass === TagClass.universal && !plainUniversal(buf, tagNumber, isConstructed, i, end)) return undefined;
+  let valueBlock: object = {};
+  if (isConstructed) {
+    const value: Asn1Node[] = [];
+    for (let p = i; p < end; ) {
+      const child = readDer(buf, p, end, depth + 1);
+      if (!child) return undefined;
+      value.push(child);
+      p += child.valueBeforeDecodeView.length;
+    }
+    valueBlock = { value };
+  }
+  return { idBlock: { tagClass, tagNumber, isConstructed }, valueBlock, valueBeforeDecodeView: buf.subarray(offset, end) };
+}
+
+/** Universal elements whose contents asn1js surely accepts; the rest go to asn1js. */
+function plainUniversal(buf: Uint8Array, tag: number, constructed: boolean, start: number, end: number): boolean {
+  const length = end - start;
+  switch (tag) {
+    case Tag.sequence:
+    case Tag.set:
+      return constructed;
+    case Tag.boolean:
+      return !constructed && length === 1;
+    case Tag.integer:
+    case 10: // ENUMERATED
+      return !constructed && length > 0;
+    case Tag.bitString:
+      return !constructed && length > 0 && buf[start] <= 7;
+    case Tag.octetString:
+      return !constructed && length > 0;
+    case Tag.null:
+      return !constructed && length === 0;
+    case Tag.oid:
+      return !constructed && length > 0 && (buf[end - 1] & 0x80) === 0;
+    case Tag.utf8String: // asn1js keeps undecodable UTF-8 as raw bytes (a warning, not an error)
+    case Tag.printableString:
+    case 20: // TeletexString
+    case Tag.ia5String:
+    case 26: // VisibleString
+      return !constructed;
+    case Tag.utcTime:
+      return !constructed && UTC_TIME.test(latin1(buf, start, end));
+    case Tag.generalizedTime:
+      return !constructed && GENERALIZED_TIME.test(latin1(buf, start, end));
+    default:
+      return false;
+  }
+}
+
+function latin1(buf: Uint8Array, start: number, end: number): string {
+  return end - start > 40 ? '' : String.fromCharCode(...buf.subarray(start, end));
 }
 
 export function isTag(node: Asn1Node | undefined, tagClass: number, tagNumber: number): boolean {

@@ -13,6 +13,7 @@ import {
   isUniversal,
   octetStringContent,
   oidValue,
+  parseBer,
   parseDer,
   primitiveContent,
   rawBytes,
@@ -114,9 +115,9 @@ interface SignedDataParts {
   certificates(i: number): Buffer[];
 }
 
-/** Every element parsed by asn1js (any BER the reader accepts). */
-function partsFromAsn1(contentInfoDer: Buffer): { contentType: Asn1Node; parts: SignedDataParts } {
-  const [contentType, wrapped] = sequenceChildren(parseDer(contentInfoDer, 'ContentInfo'), 'ContentInfo');
+/** Every element parsed at once (with asn1js for `parseBer`: any BER it accepts). */
+function partsFromAsn1(contentInfoDer: Buffer, parse = parseDer): { contentType: Asn1Node; parts: SignedDataParts } {
+  const [contentType, wrapped] = sequenceChildren(parse(contentInfoDer, 'ContentInfo'), 'ContentInfo');
   if (!isContext(wrapped, 0)) throw new Asn1FormatError('ContentInfo: missing content');
   const nodes = sequenceChildren(children(wrapped, 'ContentInfo')[0], 'SignedData');
   const tagOf = (i: number): number => {
@@ -177,7 +178,7 @@ export function parseSignedData(contentInfoDer: Buffer): SignedData {
 
 /** The same with asn1js reading every element (the tests hold both readers to one result). */
 export function parseSignedDataWithAsn1js(contentInfoDer: Buffer): SignedData {
-  return readSignedData(partsFromAsn1(contentInfoDer));
+  return readSignedData(partsFromAsn1(contentInfoDer, parseBer));
 }
 
 function readSignedData({ contentType, parts }: { contentType: Asn1Node; parts: SignedDataParts }): SignedData {
