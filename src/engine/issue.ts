@@ -38,8 +38,11 @@ export interface ArchiveTarget {
   uniqueKey?: string;
 }
 
-/** Ops that archive the evidence and schedule its receipt to the sender. */
-export function evidenceOps(ev: IssuedEvidence, target: ArchiveTarget): StoreOp[] {
+/**
+ * Ops that archive the evidence and schedule its receipt to the sender (unless the caller
+ * commits the receipt itself: `receiptJob: false`).
+ */
+export function evidenceOps(ev: IssuedEvidence, target: ArchiveTarget, options: { receiptJob?: boolean } = {}): StoreOp[] {
   const ops: StoreOp[] = [
     {
       op: 'putEvidence',
@@ -60,7 +63,7 @@ export function evidenceOps(ev: IssuedEvidence, target: ArchiveTarget): StoreOp[
       },
     },
   ];
-  if (target.accountId) {
+  if (target.accountId && options.receiptJob !== false) {
     ops.push({
       op: 'enqueueJob',
       job: { kind: 'receipt', payload: { evidenceId: ev.data.identifier }, uniqueKey: `receipt:${ev.data.identifier}` },

@@ -213,13 +213,15 @@ export class SubmissionService {
       submittedAt,
       signerCertificateDer,
     };
+    // The dispatch job, when there is one, also delivers the acceptance's receipt (one job per message).
+    const dispatch = envelope.recipients.some((r) => r.route.kind === 'local');
     const ops: StoreOp[] = [
       { op: 'putSubmission', submission },
-      ...evidenceOps(acceptance, { messageId: id, accountId: account.id, uniqueKey: `acceptance:${id}` }),
+      ...evidenceOps(acceptance, { messageId: id, accountId: account.id, uniqueKey: `acceptance:${id}` }, { receiptJob: !dispatch }),
       { op: 'appendMessage', message: { accountId: account.id, mailboxPath: 'Sent', blob, kind: 'sent', flags: ['\\Seen'], internalDate: submittedAt, providerMessageId: id, dedupeKey: `sent:${id}` } },
     ];
-    if (envelope.recipients.some((r) => r.route.kind === 'local')) {
-      ops.push({ op: 'enqueueJob', job: { kind: 'dispatch', payload: { messageId: id }, uniqueKey: `dispatch:${id}` } });
+    if (dispatch) {
+      ops.push({ op: 'enqueueJob', job: { kind: 'dispatch', payload: { messageId: id, acceptanceReceipt: true }, uniqueKey: `dispatch:${id}` } });
     }
     try {
       await rt.store.commit(ops);

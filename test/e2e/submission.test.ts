@@ -4,6 +4,7 @@
  * xmllint, xmlsec1 and openssl ts, REM messages with openssl smime.
  */
 import { createHash } from 'node:crypto';
+import Database from 'better-sqlite3';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ReasonCode } from '../../src/evidence/reasons';
@@ -121,6 +122,31 @@ describe('an accepted KEP message', () => {
       expect(header(m.bytes, 'X-REM-Event')).toBe(ev!.data.event);
       expect(header(m.bytes, 'X-REM-Message-Identifier')).toBe(`<${id}@${DOMAIN}>`);
       expect(m.bytes.includes(Buffer.from(`name="${ev!.data.type}.xml"`))).toBe(true);
+    }
+  });
+
+  test('one job per message: the dispatch job delivered both receipts itself (no receipt jobs), and running it again adds nothing', async () => {
+    const db = new Database(join(p.dir, 'db', 'kepd.sqlite'), { readonly: true });
+    const jobs = (key: string) => db.prepare('SELECT kind, state FROM jobs WHERE unique_key = ?').all(key) as { kind: string; state: string }[];
+    const counts = async () => ({
+      inbox: (await mailbox(p, ayse.address, 'INBOX')).filter((m) => m.record.providerMessageId === id).length,
+      delil: (await mailbox(p, ali.address, 'Delil')).filter((m) => m.record.providerMessageId === id).length,
+      evidence: (await evidenceFor(p, { messageId: id })).length,
+    });
+    try {
+      expect(jobs(`dispatch:${id}`)).toEqual([{ kind: 'dispatch', state: 'done' }]);
+      const evs = await evidenceFor(p, { messageId: id });
+      expect(evs.map((e) => e.data.event).sort()).toEqual(['Acceptance', 'Delivery']);
+      for (const e of evs) expect(jobs(`receipt:${e.record.id}`)).toEqual([]);
+      const before = await counts();
+      expect(before).toEqual({ inbox: 1, delil: 2, evidence: 2 });
+      // A dispatch run twice (a retry after a commit whose outcome was unknown) changes nothing.
+      await p.daemon.runtime.store.commit([{ op: 'enqueueJob', job: { kind: 'dispatch', payload: { messageId: id, acceptanceReceipt: true }, uniqueKey: `dispatch-again:${id}` } }]);
+      await settle(p);
+      expect(jobs(`dispatch-again:${id}`)).toEqual([{ kind: 'dispatch', state: 'done' }]);
+      expect(await counts()).toEqual(before);
+    } finally {
+      db.close();
     }
   });
 });

@@ -1,18 +1,22 @@
 /**
  * Job `dispatch`: builds the REM dispatch once per submission, puts it into every local
- * recipient's INBOX and issues one Delivery (or NonDelivery) evidence per recipient — all in
- * one commit, so a crash before it leaves nothing and a retry starts clean.
+ * recipient's INBOX and issues one Delivery (or NonDelivery) evidence per recipient, with
+ * their receipts into the sender's Delil — and the acceptance's receipt, when the submission
+ * left that to this job (`acceptanceReceipt` in the payload) — all in one commit, so a crash
+ * before it leaves nothing and a retry starts clean. One job per message instead of one per
+ * receipt: each job costs a claim, a load of what it needs and a commit of its own.
  */
 import { ReasonCode } from '../../evidence/reasons';
 import { writeDispatch } from '../../rem/dispatch';
 import { deliveryRefusal, routeRecipient } from '../../policy/recipients';
 import type { ClaimedJob, StoreOp } from '../../store/types';
-import { evidenceOps, issueEvidence } from '../issue';
+import { evidenceOps, issueEvidence, type IssuedEvidence } from '../issue';
 import { inspectOriginal } from '../original';
 import { loadAcceptance } from '../archived';
 import type { Runtime } from '../runtime';
 import { PermanentJobError } from './errors';
 import { submissionEvidenceBase } from './evidence-base';
+import { receiptOp } from './receipt';
 
 export async function runDispatchJob(rt: Runtime, job: ClaimedJob): Promise<void> {
   const id = String(job.payload.messageId ?? '');
@@ -60,6 +64,21 @@ export async function runDispatchJob(rt: Runtime, job: ClaimedJob): Promise<void
   const dispatchBlob = await (await writer.pending).commit();
 
   const ops: StoreOp[] = [];
+  // Without its account (never deleted today) the receipts go to jobs, which say so and park.
+  const sender = await rt.store.accounts.getById(submission.accountId);
+  const archive = async (ev: IssuedEvidence, uniqueKey: string): Promise<void> => {
+    ops.push(...evidenceOps(ev, { messageId: id, accountId: submission.accountId, uniqueKey }, { receiptJob: !sender }));
+    // Keyed like the evidence: should a retry run after all (its evidence is then not archived
+    // again, the first one stays), it cannot add a receipt of an evidence the archive lacks.
+    if (sender) ops.push(await receiptOp(rt, { evidence: ev.data, xml: ev.xml, account: sender, messageId: id, dedupeKey: `receipt:${uniqueKey}` }));
+  };
+  if (job.payload.acceptanceReceipt === true) {
+    if (sender) ops.push(await receiptOp(rt, { evidence: acceptanceData, xml: acceptance.xml, account: sender, messageId: id, internalDate: acceptance.record.eventTime }));
+    else {
+      const evidenceId = acceptanceData.identifier;
+      ops.push({ op: 'enqueueJob', job: { kind: 'receipt', payload: { evidenceId }, uniqueKey: `receipt:${evidenceId}` } });
+    }
+  }
   for (const [i, address] of submission.recipients.entries()) {
     if (routeRecipient(address, rt.config).kind !== 'local') continue;
     const index = i + 1;
@@ -75,7 +94,7 @@ export async function runDispatchJob(rt: Runtime, job: ClaimedJob): Promise<void
         eventTime: rt.now(),
         refersToRecipient: index,
       });
-      ops.push(...evidenceOps(ev, { messageId: id, accountId: submission.accountId, uniqueKey: `delivery:${id}:${index}` }));
+      await archive(ev, `delivery:${id}:${index}`);
       continue;
     }
     ops.push({
@@ -98,9 +117,10 @@ export async function runDispatchJob(rt: Runtime, job: ClaimedJob): Promise<void
       eventTime: rt.now(),
       refersToRecipient: index,
     });
-    ops.push(...evidenceOps(ev, { messageId: id, accountId: submission.accountId, uniqueKey: `delivery:${id}:${index}` }));
+    await archive(ev, `delivery:${id}:${index}`);
   }
   ops.push({ op: 'completeJob', job });
   await rt.store.commit(ops);
-  rt.logger.info({ messageId: id, deliveries: ops.filter((o) => o.op === 'appendMessage').length }, 'dispatch delivered');
+  const deliveries = ops.filter((o) => o.op === 'appendMessage' && o.message.kind === 'dispatch').length;
+  rt.logger.info({ messageId: id, deliveries }, 'dispatch delivered');
 }
