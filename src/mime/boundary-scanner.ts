@@ -28,7 +28,7 @@ type Decision = 'wait' | 'no' | { lineEnd: number; close: boolean };
 
 export class BoundaryScanner {
   private readonly pattern: Buffer;
-  private buf = Buffer.alloc(0);
+  private buf: Buffer = Buffer.alloc(0);
   /** Absolute offset of buf[0]. */
   private base: number;
   /** Index in buf where the next search starts. */
@@ -53,7 +53,9 @@ export class BoundaryScanner {
     if (this.closed || this.finished) return;
     // Keep two bytes before the scan position: the line break a delimiter may claim.
     const keepFrom = Math.max(0, this.scanFrom - 2);
-    this.buf = Buffer.concat([this.buf.subarray(keepFrom), chunk]);
+    const kept = this.buf.subarray(keepFrom);
+    // Nothing kept (the first chunk, or all of it scanned): the chunk itself, not a copy.
+    this.buf = kept.length === 0 ? chunk : Buffer.concat([kept, chunk]);
     this.base += keepFrom;
     this.scanFrom -= keepFrom;
     this.scan(false);

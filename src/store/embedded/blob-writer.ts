@@ -20,9 +20,9 @@ import { fitsInline, type StoreContext } from './context';
 import { blobPath, installBlob } from './blob-files';
 import { asStoreFailure } from './failures';
 import { fileRangeStream, readFileRange, resolveRange } from './byte-range';
-import { FILE_MODE, removeIfExists, writeAll } from './files';
-import { bufferStream, PendingBlobMemory } from './pending-blob-memory';
-import { sliceRange } from './inline-blobs';
+import { ChunkList } from './chunk-list';
+import { FILE_MODE, removeIfExists, writevAll } from './files';
+import { PendingBlobMemory } from './pending-blob-memory';
 import { tempFilePath } from './temp-files';
 
 /** Bytes gathered before one write to the temp file. */
@@ -40,7 +40,7 @@ class PendingBlobFile implements PendingBlob {
     readonly hash: string,
     readonly size: number,
     /** The same bytes as the file, when small enough to keep (READ_CACHE_BYTES). */
-    private readonly cached?: Buffer,
+    private readonly cached?: ChunkList,
   ) {}
 
   private location(): string {
@@ -50,13 +50,13 @@ class PendingBlobFile implements PendingBlob {
 
   createReadStream(range?: ByteRange): Readable {
     const path = this.location();
-    if (this.cached) return bufferStream(sliceRange(this.cached, resolveRange(range)));
+    if (this.cached) return this.cached.stream(resolveRange(range));
     return fileRangeStream(path, resolveRange(range), () => new BlobNotFound(this.hash));
   }
 
   async read(range?: ByteRange): Promise<Buffer> {
     const path = this.location();
-    if (this.cached) return sliceRange(this.cached, resolveRange(range));
+    if (this.cached) return this.cached.read(resolveRange(range));
     return readFileRange(path, resolveRange(range), () => new BlobNotFound(this.hash));
   }
 
@@ -137,7 +137,7 @@ export class TempBlobWriter extends Writable implements BlobWriter {
     this.unwritten = [];
     this.unwrittenBytes = 0;
     // writev: one system call for the batch, without copying it into one buffer first.
-    if (parts.length > 0) await writeAll(this.handle, parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts));
+    if (parts.length > 0) await writevAll(this.handle, parts);
   }
 
   override _final(callback: (error?: Error | null) => void): void {
@@ -155,7 +155,7 @@ export class TempBlobWriter extends Writable implements BlobWriter {
       .then(() => this.handle!.close())
       .then(() => {
         this.handle = undefined;
-        const cached = this.memory && (this.memory.length === 1 ? this.memory[0] : Buffer.concat(this.memory));
+        const cached = this.memory && new ChunkList(this.memory);
         this.memory = undefined;
         this.settled = true;
         this.resolvePending(new PendingBlobFile(this.ctx, this.tempPath, this.hasher.digest('hex'), this.size, cached));

@@ -39,6 +39,18 @@ export async function writeAll(handle: fs.FileHandle, data: Buffer): Promise<voi
   }
 }
 
+/** Appends every buffer at the file position, in as few system calls as the kernel allows. */
+export async function writevAll(handle: fs.FileHandle, buffers: Buffer[]): Promise<void> {
+  let rest = buffers;
+  while (rest.length > 0) {
+    let { bytesWritten } = await handle.writev(rest);
+    let i = 0;
+    while (i < rest.length && bytesWritten >= rest[i].length) bytesWritten -= rest[i++].length;
+    // A short write leaves the rest of buffer i (and those after it) for the next call.
+    rest = i < rest.length ? [rest[i].subarray(bytesWritten), ...rest.slice(i + 1)] : [];
+  }
+}
+
 /** Creates `path` exclusively with `data`, fsynced (the caller fsyncs the directory). */
 export async function writeNewFileSynced(path: string, data: Buffer): Promise<void> {
   const handle = await fs.open(path, 'wx', FILE_MODE);
