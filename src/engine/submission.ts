@@ -140,13 +140,14 @@ export class SubmissionService {
 
     let original: OriginalInfo | undefined;
     let signerCertificateDer: Buffer | undefined;
+    let account: AccountRecord | undefined;
     try {
       if (size > limit) throw Rejections.tooBig(size, limit, relay);
       const shapeProblem = shapeRejection(meter.result(), rt.config.limits);
       if (shapeProblem) throw shapeProblem;
       original = await inspectOriginal(pending);
       if (original.fromAddress !== envelope.mailFrom) throw Rejections.fromMismatch(original.fromAddress ?? '', envelope.mailFrom);
-      const account = await this.account(user);
+      account = await this.account(user);
       signerCertificateDer = await verifySender(rt, pending, await this.signingIdentity(user, account));
     } catch (err) {
       await pending.discard();
@@ -164,9 +165,8 @@ export class SubmissionService {
       });
     }
 
-    if (!original) throw new Error('unreachable: original inspected above');
+    if (!original || !account) throw new Error('unreachable: original and account read above');
     const providerMessageId = providerMessageIdFor(id, rt.config.domain);
-    const account = await this.account(user);
     let acceptance;
     try {
       acceptance = await issueEvidence(rt, {
