@@ -25,6 +25,24 @@ describe('messages', () => {
     }
   }
 
+  it('the record an append returns is the one stored (every field, optional ones set or not)', async () => {
+    const blob = await putSample(t.store, 'fields');
+    const plain = await t.store.messages.append(newMessage(accountId, blob));
+    const full = await t.store.messages.append(
+      newMessage(accountId, blob, {
+        mailboxPath: 'Delil',
+        kind: 'receipt',
+        flags: ['\\Seen', '$Label'],
+        internalDate: new Date('2026-01-02T03:04:05.678Z'),
+        providerMessageId: 'K01FIELDS',
+        recipientIndex: 2,
+        evidenceId: 'ev-1@kep.test',
+      }),
+    );
+    for (const m of [plain, full]) expect(await t.store.messages.get(m.id)).toEqual(m);
+    expect(full).toMatchObject({ kind: 'receipt', providerMessageId: 'K01FIELDS', recipientIndex: 2, evidenceId: 'ev-1@kep.test', internalDate: new Date('2026-01-02T03:04:05.678Z') });
+  });
+
   it('appends 1,000 messages into one mailbox and lists them by uid', async () => {
     const blob = await putSample(t.store, 'shared');
     const ops = Array.from({ length: 1000 }, () => ({ op: 'appendMessage' as const, message: newMessage(accountId, blob) }));
