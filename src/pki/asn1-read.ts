@@ -4,6 +4,7 @@
  */
 import * as asn1js from 'asn1js';
 import { KepError } from '../errors';
+import { readTlv } from './der-walk';
 
 /**
  * One parsed element: what the readers below use of it. asn1js's objects have this shape, and
@@ -79,7 +80,6 @@ function checkLengths(node: Asn1Node, what: string, depth = 0): void {
  * two readers accept and return the same (test/pki/asn1-read.test.ts holds them to that).
  */
 export function parseDer(bytes: Uint8Array, what: string): Asn1Node {
-  if (bytes.length === 0) throw new Asn1FormatError(`${what}: empty input`);
   return readPlainDer(bytes) ?? parseBer(bytes, what);
 }
 
@@ -113,40 +113,29 @@ const GENERALIZED_TIME = /^\d{14}(?:\.\d{1,9})?Z$/;
 
 /**
  * The element at `offset`, read without asn1js; undefined for whatever it leaves to asn1js:
- * indefinite lengths, long tags, lengths of more than 4 octets, and universal elements whose
- * contents asn1js checks (or might reject) in ways this reader does not repeat.
+ * what der-walk's readTlv does not read (indefinite lengths, long tags, lengths of more than 4
+ * octets), and universal elements whose contents asn1js checks (or might reject) in ways this
+ * reader does not repeat.
  */
 function readDer(buf: Uint8Array, offset: number, limit: number, depth: number): Asn1Node | undefined {
-  if (depth > MAX_DEPTH || offset + 2 > limit) return undefined;
-  const id = buf[offset];
-  const tagNumber = id & 0x1f;
-  if (tagNumber === 0x1f) return undefined;
-  const tagClass = (id >> 6) + 1;
-  const isConstructed = (id & 0x20) !== 0;
-  let i = offset + 1;
-  const first = buf[i++];
-  let length = first;
-  if (first & 0x80) {
-    const n = first & 0x7f;
-    if (n === 0 || n > 4 || i + n > limit) return undefined;
-    length = 0;
-    for (let k = 0; k < n; k++) length = length * 256 + buf[i++];
-  }
-  const end = i + length;
-  if (end > limit) return undefined;
-  if (tagClass === TagClass.universal && !plainUniversal(buf, tagNumber, isConstructed, i, end)) return undefined;
+  const tlv = depth > MAX_DEPTH ? undefined : readTlv(buf, offset, limit);
+  if (!tlv) return undefined;
+  const tagNumber = tlv.tag & 0x1f;
+  const tagClass = (tlv.tag >> 6) + 1;
+  const isConstructed = (tlv.tag & 0x20) !== 0;
+  if (tagClass === TagClass.universal && !plainUniversal(buf, tagNumber, isConstructed, tlv.contentStart, tlv.end)) return undefined;
   let valueBlock: object = {};
   if (isConstructed) {
     const value: Asn1Node[] = [];
-    for (let p = i; p < end; ) {
-      const child = readDer(buf, p, end, depth + 1);
+    for (let p = tlv.contentStart; p < tlv.end; ) {
+      const child = readDer(buf, p, tlv.end, depth + 1);
       if (!child) return undefined;
       value.push(child);
       p += child.valueBeforeDecodeView.length;
     }
     valueBlock = { value };
   }
-  return { idBlock: { tagClass, tagNumber, isConstructed }, valueBlock, valueBeforeDecodeView: buf.subarray(offset, end) };
+  return { idBlock: { tagClass, tagNumber, isConstructed }, valueBlock, valueBeforeDecodeView: buf.subarray(offset, tlv.end) };
 }
 
 /** Universal elements whose contents asn1js surely accepts; the rest go to asn1js. */

@@ -2,9 +2,9 @@
  * A minimal reader of definite-length DER/BER: where each element starts, its tag octet and
  * where its contents lie, without building objects. Used to find the parts of a structure
  * that need parsing (and to slice out the ones that only need their bytes, like the
- * certificates in a CMS SignedData) at a fraction of asn1js's cost. Anything it does not
- * handle — indefinite lengths, multi-octet tags, lengths beyond 2^32 — returns undefined, and
- * the caller falls back to asn1js.
+ * certificates in a CMS SignedData) at a fraction of asn1js's cost; asn1-read.ts builds its
+ * DER reader on it. Anything it does not handle — indefinite lengths, multi-octet tags,
+ * lengths beyond 2^32 — returns undefined, and the caller falls back to asn1js.
  */
 
 export interface Tlv {
