@@ -48,6 +48,28 @@ export interface AppendResult {
   message: MessageRecord;
 }
 
+/** One row into `messages`, as given (the callers build it whole). */
+function insertRow(ctx: StoreContext, row: MessageRow, now: Date): void {
+  ctx.db.run(
+    `INSERT INTO messages (${MESSAGE_COLUMNS}, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    row.id,
+    row.mailbox_id,
+    row.account_id,
+    row.uid,
+    row.modseq,
+    row.flags,
+    row.internal_date,
+    row.size,
+    row.blob_hash,
+    row.kind,
+    row.provider_message_id,
+    row.recipient_index,
+    row.evidence_id,
+    row.meta,
+    now.getTime(),
+  );
+}
+
 /** Appends one message; call inside a write transaction. */
 export function appendInTx(ctx: StoreContext, m: NewMessage): AppendResult {
   validate(m);
@@ -82,32 +104,14 @@ export function appendInTx(ctx: StoreContext, m: NewMessage): AppendResult {
     evidence_id: m.evidenceId ?? null,
     meta: null,
   };
-  db.run(
-    `INSERT INTO messages (${MESSAGE_COLUMNS}, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    row.id,
-    row.mailbox_id,
-    row.account_id,
-    row.uid,
-    row.modseq,
-    row.flags,
-    row.internal_date,
-    row.size,
-    row.blob_hash,
-    row.kind,
-    row.provider_message_id,
-    row.recipient_index,
-    row.evidence_id,
-    row.meta,
-    now.getTime(),
-  );
-  const id = row.id;
-  insertJournal(ctx, { mailboxId: mailbox.id, modseq, command: 'EXISTS', uid, messageId: id, flags });
+  insertRow(ctx, row, now);
+  insertJournal(ctx, { mailboxId: mailbox.id, modseq, command: 'EXISTS', uid, messageId: row.id, flags });
   const message = toMessage(row);
   if (m.dedupeKey !== undefined) {
     db.run(
       'INSERT INTO message_keys (key, message_id, record, created_at) VALUES (?, ?, ?, ?)',
       m.dedupeKey,
-      id,
+      row.id,
       messageToJson(message),
       now.getTime(),
     );
@@ -120,24 +124,7 @@ export function insertCopyInTx(ctx: StoreContext, source: MessageRow, targetMail
   const now = ctx.now();
   const id = newId(now);
   // A copy keeps what makes a dispatch a dispatch (kind, provider id, recipient, evidence).
-  ctx.db.run(
-    `INSERT INTO messages (${MESSAGE_COLUMNS}, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    id,
-    targetMailboxId,
-    source.account_id,
-    uid,
-    modseq,
-    source.flags,
-    source.internal_date,
-    source.size,
-    source.blob_hash,
-    source.kind,
-    source.provider_message_id,
-    source.recipient_index,
-    source.evidence_id,
-    source.meta,
-    now.getTime(),
-  );
+  insertRow(ctx, { ...source, id, mailbox_id: targetMailboxId, uid, modseq }, now);
   insertJournal(ctx, { mailboxId: targetMailboxId, modseq, command: 'EXISTS', uid, messageId: id, flags: JSON.parse(source.flags) as string[] });
   return id;
 }
