@@ -30,16 +30,10 @@ export async function ensureDirDurable(dir: string): Promise<void> {
   for (const d of created.reverse()) await fsyncDir(dirname(d));
 }
 
-/** Writes all of `data` to an open handle (a write may be partial). */
-export async function writeAll(handle: fs.FileHandle, data: Buffer): Promise<void> {
-  let offset = 0;
-  while (offset < data.length) {
-    const { bytesWritten } = await handle.write(data, offset, data.length - offset);
-    offset += bytesWritten;
-  }
-}
-
-/** Appends every buffer at the file position, in as few system calls as the kernel allows. */
+/**
+ * Writes every buffer at the file position, in as few system calls as the kernel allows (a
+ * write may be partial: the rest follows).
+ */
 export async function writevAll(handle: fs.FileHandle, buffers: Buffer[]): Promise<void> {
   let rest = buffers;
   while (rest.length > 0) {
@@ -55,7 +49,7 @@ export async function writevAll(handle: fs.FileHandle, buffers: Buffer[]): Promi
 export async function writeNewFileSynced(path: string, data: Buffer): Promise<void> {
   const handle = await fs.open(path, 'wx', FILE_MODE);
   try {
-    await writeAll(handle, data);
+    await writevAll(handle, [data]);
     await handle.sync();
   } finally {
     await handle.close();
