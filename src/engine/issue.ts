@@ -63,13 +63,13 @@ export function evidenceOps(ev: IssuedEvidence, target: ArchiveTarget, options: 
       },
     },
   ];
-  if (target.accountId && options.receiptJob !== false) {
-    ops.push({
-      op: 'enqueueJob',
-      job: { kind: 'receipt', payload: { evidenceId: ev.data.identifier }, uniqueKey: `receipt:${ev.data.identifier}` },
-    });
-  }
+  if (target.accountId && options.receiptJob !== false) ops.push(receiptJobOp(ev.data.identifier));
   return ops;
+}
+
+/** The job that renders an archived evidence as a receipt into its sender's Delil (jobs/receipt.ts). */
+export function receiptJobOp(evidenceId: string): StoreOp {
+  return { op: 'enqueueJob', job: { kind: 'receipt', payload: { evidenceId }, uniqueKey: `receipt:${evidenceId}` } };
 }
 
 /** `<ID@domain>`: the Message-ID form of a provider message id (MessageIdentifierByREMMD). */

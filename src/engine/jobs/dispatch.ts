@@ -6,17 +6,18 @@
  * before it leaves nothing and a retry starts clean. One job per message instead of one per
  * receipt: each job costs a claim, a load of what it needs and a commit of its own.
  */
+import type { EvidenceData } from '../../evidence/model';
 import { ReasonCode } from '../../evidence/reasons';
 import { writeDispatch } from '../../rem/dispatch';
 import { deliveryRefusal, routeRecipient } from '../../policy/recipients';
 import type { ClaimedJob, StoreOp } from '../../store/types';
-import { evidenceOps, issueEvidence, type IssuedEvidence } from '../issue';
+import { evidenceOps, issueEvidence, receiptJobOp, type IssuedEvidence } from '../issue';
 import { inspectOriginal } from '../original';
 import { loadAcceptance } from '../archived';
 import type { Runtime } from '../runtime';
 import { PermanentJobError } from './errors';
 import { submissionEvidenceBase } from './evidence-base';
-import { receiptOp } from './receipt';
+import { receiptOp, type ReceiptSubject } from './receipt';
 
 export async function runDispatchJob(rt: Runtime, job: ClaimedJob): Promise<void> {
   const id = String(job.payload.messageId ?? '');
@@ -64,21 +65,18 @@ export async function runDispatchJob(rt: Runtime, job: ClaimedJob): Promise<void
   const dispatchBlob = await (await writer.pending).commit();
 
   const ops: StoreOp[] = [];
-  // Without its account (never deleted today) the receipts go to jobs, which say so and park.
   const sender = await rt.store.accounts.getById(submission.accountId);
+  // The receipt made here, in this commit; without the account (never deleted today) a receipt
+  // job instead, which says so and parks.
+  const receipt = (ev: { data: EvidenceData; xml: Buffer }, extra: Pick<ReceiptSubject, 'internalDate' | 'dedupeKey'>): Promise<StoreOp> | StoreOp =>
+    sender ? receiptOp(rt, { evidence: ev.data, xml: ev.xml, account: sender, messageId: id, ...extra }) : receiptJobOp(ev.data.identifier);
   const archive = async (ev: IssuedEvidence, uniqueKey: string): Promise<void> => {
-    ops.push(...evidenceOps(ev, { messageId: id, accountId: submission.accountId, uniqueKey }, { receiptJob: !sender }));
+    ops.push(...evidenceOps(ev, { messageId: id, accountId: submission.accountId, uniqueKey }, { receiptJob: false }));
     // Keyed like the evidence: should a retry run after all (its evidence is then not archived
     // again, the first one stays), it cannot add a receipt of an evidence the archive lacks.
-    if (sender) ops.push(await receiptOp(rt, { evidence: ev.data, xml: ev.xml, account: sender, messageId: id, dedupeKey: `receipt:${uniqueKey}` }));
+    ops.push(await receipt(ev, { dedupeKey: `receipt:${uniqueKey}` }));
   };
-  if (job.payload.acceptanceReceipt === true) {
-    if (sender) ops.push(await receiptOp(rt, { evidence: acceptanceData, xml: acceptance.xml, account: sender, messageId: id, internalDate: acceptance.record.eventTime }));
-    else {
-      const evidenceId = acceptanceData.identifier;
-      ops.push({ op: 'enqueueJob', job: { kind: 'receipt', payload: { evidenceId }, uniqueKey: `receipt:${evidenceId}` } });
-    }
-  }
+  if (job.payload.acceptanceReceipt === true) ops.push(await receipt(acceptance, { internalDate: acceptance.record.eventTime }));
   for (const [i, address] of submission.recipients.entries()) {
     if (routeRecipient(address, rt.config).kind !== 'local') continue;
     const index = i + 1;
