@@ -116,7 +116,7 @@ interface SignedDataParts {
 }
 
 /** Every element parsed at once (with asn1js for `parseBer`: any BER it accepts). */
-function partsFromAsn1(contentInfoDer: Buffer, parse = parseDer): { contentType: Asn1Node; parts: SignedDataParts } {
+function partsFromTree(contentInfoDer: Buffer, parse = parseDer): { contentType: Asn1Node; parts: SignedDataParts } {
   const [contentType, wrapped] = sequenceChildren(parse(contentInfoDer, 'ContentInfo'), 'ContentInfo');
   if (!isContext(wrapped, 0)) throw new Asn1FormatError('ContentInfo: missing content');
   const nodes = sequenceChildren(children(wrapped, 'ContentInfo')[0], 'SignedData');
@@ -173,12 +173,12 @@ function partsFromDer(der: Buffer): { contentType: Asn1Node; parts: SignedDataPa
 
 /** Parses ContentInfo(SignedData); throws Asn1FormatError when it is anything else. */
 export function parseSignedData(contentInfoDer: Buffer): SignedData {
-  return readSignedData(partsFromDer(contentInfoDer) ?? partsFromAsn1(contentInfoDer));
+  return readSignedData(partsFromDer(contentInfoDer) ?? partsFromTree(contentInfoDer));
 }
 
 /** The same with asn1js reading every element (the tests hold both readers to one result). */
 export function parseSignedDataWithAsn1js(contentInfoDer: Buffer): SignedData {
-  return readSignedData(partsFromAsn1(contentInfoDer, parseBer));
+  return readSignedData(partsFromTree(contentInfoDer, parseBer));
 }
 
 function readSignedData({ contentType, parts }: { contentType: Asn1Node; parts: SignedDataParts }): SignedData {
