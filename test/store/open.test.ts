@@ -61,6 +61,8 @@ describe('opening the store', () => {
     try {
       expect(conn.raw.pragma('synchronous', { simple: true })).toBe(2);
       expect(conn.raw.pragma('foreign_keys', { simple: true })).toBe(1);
+      // statement journals (a savepoint per group-commit request) in memory, not a temp file
+      expect(conn.raw.pragma('temp_store', { simple: true })).toBe(2);
       expect(conn.raw.pragma('busy_timeout', { simple: true })).toBeGreaterThan(0);
     } finally {
       conn.close();

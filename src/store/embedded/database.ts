@@ -23,6 +23,11 @@ export class SqliteDb {
     this.raw.pragma('journal_mode = WAL');
     this.raw.pragma('synchronous = FULL');
     this.raw.pragma('foreign_keys = ON');
+    // Statement journals (each group-commit request runs in a SAVEPOINT, and trigger/FK
+    // statements need one too) stay in memory instead of spilling to a temp file past 64 KiB:
+    // they only serve a rollback of the running transaction, and every RELEASE empties them.
+    // Measured with the store microbenchmark: 284 → 101 pwrite calls per message.
+    this.raw.pragma('temp_store = MEMORY');
   }
 
   /** A cached prepared statement. */
