@@ -40,6 +40,53 @@ export function issuerAndSerialNumber(cert: CertificateInfo): Buffer {
   return der.sequence(cert.issuerDer, der.tlv(0x02, cert.serialNumber));
 }
 
+/**
+ * What a signer's every SignedData repeats: its parsed certificate, its ESS
+ * signing-certificate-v2 attribute, its SignerInfo identifier and signature algorithm, and the
+ * certificate set. Built once per identity (the provider signs ~10 times per message) instead
+ * of re-hashing and re-encoding the certificate for each signature.
+ */
+export interface SignerConstants {
+  cert: CertificateInfo;
+  signingCertificateV2: Buffer;
+  issuerAndSerialNumber: Buffer;
+  /** `[0] IMPLICIT CertificateSet` with the leaf and the chain. */
+  certificates: Buffer;
+  signatureAlgorithm(digest: DigestAlgorithm): Buffer;
+}
+
+interface CachedSigner {
+  certificateDer: Buffer;
+  chainDer: Buffer[];
+  privateKey: SigningIdentity['privateKey'];
+  constants: SignerConstants;
+}
+
+const signerConstants = new WeakMap<SigningIdentity, CachedSigner>();
+
+export function signerConstantsOf(identity: SigningIdentity): SignerConstants {
+  const hit = signerConstants.get(identity);
+  // An identity whose certificate, chain or key was replaced (same object) is built again.
+  if (hit && hit.certificateDer === identity.certificateDer && hit.chainDer === identity.chainDer && hit.privateKey === identity.privateKey) {
+    return hit.constants;
+  }
+  const cert = parseCertificate(identity.certificateDer);
+  const algorithms = new Map<DigestAlgorithm, Buffer>();
+  const built: SignerConstants = {
+    cert,
+    signingCertificateV2: signingCertificateV2Attribute(cert),
+    issuerAndSerialNumber: issuerAndSerialNumber(cert),
+    certificates: der.retag(der.setOf(identity.certificateDer, ...identity.chainDer), 0xa0),
+    signatureAlgorithm(digest) {
+      let a = algorithms.get(digest);
+      if (!a) algorithms.set(digest, (a = cmsSignatureAlgorithm(identity.privateKey, digest)));
+      return a;
+    },
+  };
+  signerConstants.set(identity, { certificateDer: identity.certificateDer, chainDer: identity.chainDer, privateKey: identity.privateKey, constants: built });
+  return built;
+}
+
 export interface SignedDataSpec {
   identity: SigningIdentity;
   eContentType: string;
@@ -57,22 +104,21 @@ export interface SignedDataSpec {
 /** Returns the DER ContentInfo(SignedData). */
 export async function buildSignedData(spec: SignedDataSpec): Promise<Buffer> {
   const digest = spec.digest ?? 'SHA-256';
-  const cert = parseCertificate(spec.identity.certificateDer);
+  const signer = signerConstantsOf(spec.identity);
   const signedAttrs = der.setOf(...spec.signedAttributes);
   const signature = signData(spec.identity.privateKey, digest, signedAttrs);
   const unsigned = spec.unsignedAttributes ? await spec.unsignedAttributes(signature) : [];
 
   const signerInfo = der.sequence(
     der.smallInteger(1), // issuerAndSerialNumber signer identifier
-    issuerAndSerialNumber(cert),
+    signer.issuerAndSerialNumber,
     digestAlgorithmIdentifier(digest),
     der.retag(signedAttrs, 0xa0),
-    cmsSignatureAlgorithm(spec.identity.privateKey, digest),
+    signer.signatureAlgorithm(digest),
     der.octetString(signature),
     ...(unsigned.length ? [der.retag(der.setOf(...unsigned), 0xa1)] : []),
   );
-  const certificates =
-    spec.includeCertificates === false ? [] : [der.retag(der.setOf(spec.identity.certificateDer, ...spec.identity.chainDer), 0xa0)];
+  const certificates = spec.includeCertificates === false ? [] : [signer.certificates];
   const signedData = der.sequence(
     // RFC 5652 5.1: version 3 when the content is not id-data, else 1.
     der.smallInteger(spec.eContentType === OID.data ? 1 : 3),

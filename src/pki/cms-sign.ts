@@ -3,13 +3,12 @@
  * SignedData over a content digest, with an RFC 3161 signature time-stamp.
  */
 import { createHash } from 'node:crypto';
-import { parseCertificate } from './certs';
 import {
   attribute,
   buildSignedData,
   contentTypeAttribute,
   messageDigestAttribute,
-  signingCertificateV2Attribute,
+  signerConstantsOf,
   signingTimeAttribute,
 } from './cms-build';
 import { OID } from './oids';
@@ -26,7 +25,7 @@ export interface CadesSignOptions {
 /** Returns the DER ContentInfo. Throws TimeStampUnavailable when no token can be had. */
 export async function signDetachedCades(opts: CadesSignOptions): Promise<Buffer> {
   if (opts.contentDigest.length !== 32) throw new RangeError('contentDigest must be a SHA-256 digest (32 bytes)');
-  const cert = parseCertificate(opts.identity.certificateDer);
+  const signer = signerConstantsOf(opts.identity);
   return buildSignedData({
     identity: opts.identity,
     eContentType: OID.data,
@@ -34,7 +33,7 @@ export async function signDetachedCades(opts: CadesSignOptions): Promise<Buffer>
       contentTypeAttribute(OID.data),
       signingTimeAttribute(opts.signingTime ?? new Date()),
       messageDigestAttribute(opts.contentDigest),
-      signingCertificateV2Attribute(cert),
+      signer.signingCertificateV2,
     ],
     // CAdES-T: the token's imprint is the hash of the SignerInfo signature value.
     unsignedAttributes: async (signature) => {

@@ -4,25 +4,52 @@
  * encoding object trees; parsing stays with asn1js/pkijs.
  */
 
-function encodeLength(length: number): Buffer {
-  if (length < 0x80) return Buffer.from([length]);
-  const bytes: number[] = [];
-  for (let n = length; n > 0; n = Math.floor(n / 256)) bytes.unshift(n & 0xff);
-  return Buffer.from([0x80 | bytes.length, ...bytes]);
+/** Octets the definite length `length` takes (X.690 8.1.3: short form below 128). */
+function lengthSize(length: number): number {
+  if (length < 0x80) return 1;
+  let n = 1;
+  for (let v = length; v > 0; v = Math.floor(v / 256)) n++;
+  return n;
+}
+
+/** Writes identifier and length octets at `at`; returns where the contents start. */
+function writeHeader(out: Buffer, at: number, tag: number, length: number): number {
+  out[at++] = tag;
+  const size = lengthSize(length);
+  if (size === 1) {
+    out[at++] = length;
+    return at;
+  }
+  out[at++] = 0x80 | (size - 1);
+  for (let i = size - 2, v = length; i >= 0; i--, v = Math.floor(v / 256)) out[at + i] = v & 0xff;
+  return at + size - 1;
+}
+
+/**
+ * One TLV whose contents are `parts` concatenated, in one allocation (the nested builders
+ * below used to concatenate the parts and then copy the result again behind its header).
+ */
+function tlvOf(tag: number, parts: readonly Buffer[]): Buffer {
+  let length = 0;
+  for (const p of parts) length += p.length;
+  const out = Buffer.allocUnsafe(1 + lengthSize(length) + length);
+  let at = writeHeader(out, 0, tag, length);
+  for (const p of parts) at += p.copy(out, at);
+  return out;
 }
 
 /** One TLV with the given identifier octet. */
 export function tlv(tag: number, content: Buffer): Buffer {
-  return Buffer.concat([Buffer.from([tag]), encodeLength(content.length), content]);
+  return tlvOf(tag, [content]);
 }
 
 export function sequence(...items: Buffer[]): Buffer {
-  return tlv(0x30, Buffer.concat(items));
+  return tlvOf(0x30, items);
 }
 
 /** SET OF in DER order (elements sorted by their encodings, X.690 11.6). */
 export function setOf(...items: Buffer[]): Buffer {
-  return tlv(0x31, Buffer.concat([...items].sort(Buffer.compare)));
+  return tlvOf(0x31, [...items].sort(Buffer.compare));
 }
 
 /** [n] EXPLICIT: wraps a complete encoding. */
@@ -32,7 +59,7 @@ export function explicit(tagNumber: number, inner: Buffer): Buffer {
 
 /** [n] IMPLICIT over a constructed type: the contents of `items`, retagged. */
 export function implicitConstructed(tagNumber: number, ...items: Buffer[]): Buffer {
-  return tlv(0xa0 | tagNumber, Buffer.concat(items));
+  return tlvOf(0xa0 | tagNumber, items);
 }
 
 /** [n] IMPLICIT over a primitive type: raw contents octets. */
@@ -76,14 +103,15 @@ function encodeOid(dotted: string): Buffer {
   return tlv(0x06, Buffer.from(bytes));
 }
 
+const ZERO_OCTET = Buffer.from([0]);
+
 /** INTEGER from an unsigned big-endian magnitude (leading zeros trimmed, sign octet added). */
 export function unsignedInteger(magnitude: Buffer): Buffer {
   let i = 0;
   while (i < magnitude.length - 1 && magnitude[i] === 0) i++;
   let body = magnitude.subarray(i);
   if (body.length === 0) body = Buffer.from([0]);
-  if (body[0] & 0x80) body = Buffer.concat([Buffer.from([0]), body]);
-  return tlv(0x02, body);
+  return body[0] & 0x80 ? tlvOf(0x02, [ZERO_OCTET, body]) : tlv(0x02, body);
 }
 
 export function smallInteger(value: number): Buffer {
@@ -106,7 +134,7 @@ export function octetString(content: Buffer): Buffer {
 }
 
 export function bitString(content: Buffer, unusedBits = 0): Buffer {
-  return tlv(0x03, Buffer.concat([Buffer.from([unusedBits]), content]));
+  return tlvOf(0x03, [Buffer.from([unusedBits]), content]);
 }
 
 /**

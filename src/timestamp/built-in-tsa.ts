@@ -6,13 +6,12 @@
 import { randomBytesPooled } from '../common/random';
 import { digestByOid, digestAlgorithmIdentifier, isWeakDigest } from '../pki/algorithms';
 import { Asn1FormatError } from '../pki/asn1-read';
-import { parseCertificate } from '../pki/certs';
 import {
   buildSignedData,
   contentTypeAttribute,
   digestOf,
   messageDigestAttribute,
-  signingCertificateV2Attribute,
+  signerConstantsOf,
   signingTimeAttribute,
 } from '../pki/cms-build';
 import * as der from '../pki/der';
@@ -92,7 +91,7 @@ export class BuiltInTsa implements TimeStamper {
   }
 
   private async issue(messageImprintDer: Buffer, nonceDer: Buffer | undefined, includeCertificate: boolean): Promise<Buffer> {
-    const cert = parseCertificate(this.identity.certificateDer);
+    const signer = signerConstantsOf(this.identity);
     const genTime = this.now();
     const serial = randomBytesPooled(16);
     serial[0] &= 0x7f; // a positive INTEGER of at most 16 octets
@@ -103,7 +102,7 @@ export class BuiltInTsa implements TimeStamper {
       genTime,
       accuracySeconds: 1,
       nonceDer,
-      tsaNameDer: cert.subjectDer,
+      tsaNameDer: signer.cert.subjectDer,
     });
     return buildSignedData({
       identity: this.identity,
@@ -113,7 +112,7 @@ export class BuiltInTsa implements TimeStamper {
         contentTypeAttribute(OID.tstInfo),
         signingTimeAttribute(genTime),
         messageDigestAttribute(digestOf('SHA-256', tstInfo)),
-        signingCertificateV2Attribute(cert),
+        signer.signingCertificateV2,
       ],
       includeCertificates: includeCertificate,
     });

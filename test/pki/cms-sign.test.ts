@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { signDetachedCades } from '../../src/pki/cms-sign';
+import { signerConstantsOf } from '../../src/pki/cms-build';
 import { verifyDetachedCms } from '../../src/pki/cms-verify';
 import { parseSignedData, findAttribute } from '../../src/pki/cms-parse';
 import { identityFromPem } from '../../src/pki/identity';
@@ -97,6 +98,25 @@ describe('signDetachedCades', () => {
     await expect(
       verifyDetachedCms({ signatureDer: sig, contentDigests: async () => sha256(Buffer.from('other')), trustAnchors: [fx.caDer], at: new Date() }),
     ).rejects.toMatchObject({ failure: 'bad-signature' });
+  });
+
+  test('the per-identity signer constants are reused, and rebuilt when the identity gets another certificate and key', async () => {
+    const identity = { ...fx.provider };
+    expect(signerConstantsOf(identity)).toBe(signerConstantsOf(identity));
+    const content = Buffer.from('renewed certificate');
+    const verify = (sig: Buffer) =>
+      verifyDetachedCms({ signatureDer: sig, contentDigests: async () => sha256(content), trustAnchors: [fx.caDer], at: new Date(), timeStampTrustAnchors: [fx.caDer] });
+    const before = await verify(await signDetachedCades({ contentDigest: sha256(content), identity, timeStamper: tsa }));
+    expect(before.signerCertificateDer).toEqual(fx.provider.certificateDer);
+    // The same object now holds another certificate (a renewal in place): SID, ESS hash and
+    // certificate set must follow it, or the signature would name the old certificate.
+    const first = signerConstantsOf(identity);
+    identity.certificateDer = fx.tsa.certificateDer;
+    identity.chainDer = fx.tsa.chainDer;
+    identity.privateKey = fx.tsa.privateKey;
+    expect(signerConstantsOf(identity)).not.toBe(first);
+    const after = await verify(await signDetachedCades({ contentDigest: sha256(content), identity, timeStamper: tsa }));
+    expect(after.signerCertificateDer).toEqual(fx.tsa.certificateDer);
   });
 
   test('flipped bits in a signature: always a typed rejection, never a crash', async () => {

@@ -52,6 +52,33 @@ describe('DER writer and reader', () => {
     expect(der.x509Time(new Date('2050-01-01T00:00:00Z'))[0]).toBe(0x18);
   });
 
+  test('length octets at every form boundary; constructed values are their parts behind one header', () => {
+    const cases: Array<[number, number[]]> = [
+      [0, [0x00]],
+      [127, [0x7f]],
+      [128, [0x81, 0x80]],
+      [255, [0x81, 0xff]],
+      [256, [0x82, 0x01, 0x00]],
+      [65535, [0x82, 0xff, 0xff]],
+      [65536, [0x83, 0x01, 0x00, 0x00]],
+      [16777216, [0x84, 0x01, 0x00, 0x00, 0x00]],
+    ];
+    for (const [n, lengthOctets] of cases) {
+      const content = randomBytes(n);
+      const encoded = der.octetString(content);
+      expect([...encoded.subarray(0, 1 + lengthOctets.length)]).toEqual([0x04, ...lengthOctets]);
+      expect(encoded.subarray(1 + lengthOctets.length).equals(content)).toBe(true);
+      expect(encoded.length).toBe(1 + lengthOctets.length + n);
+    }
+    const parts = [der.smallInteger(0), der.octetString(randomBytes(200)), der.nullValue(), der.oid('1.2.3')];
+    const body = Buffer.concat(parts);
+    expect(der.sequence(...parts).equals(Buffer.concat([Buffer.from([0x30, 0x81, body.length]), body]))).toBe(true);
+    expect(der.implicitConstructed(2, ...parts).equals(Buffer.concat([Buffer.from([0xa2, 0x81, body.length]), body]))).toBe(true);
+    expect(der.sequence().equals(Buffer.from([0x30, 0x00]))).toBe(true);
+    expect([...der.unsignedInteger(Buffer.from([0x00, 0x00, 0x80]))]).toEqual([0x02, 0x02, 0x00, 0x80]);
+    expect([...der.smallInteger(0)]).toEqual([0x02, 0x01, 0x00]);
+  });
+
   test('SET OF is sorted (DER); named bits drop trailing zeros', () => {
     const a = der.utf8String('b');
     const b = der.utf8String('a');
