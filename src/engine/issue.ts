@@ -6,7 +6,7 @@
 import type { EvidenceData } from '../evidence/model';
 import { newEvidenceId } from '../evidence';
 import { evidenceToJson } from '../evidence/json';
-import type { StoreOp } from '../store/types';
+import type { StoreOp, SubmissionRecord } from '../store/types';
 import type { Runtime } from './runtime';
 
 export type EvidenceDraft = Omit<EvidenceData, 'id' | 'identifier' | 'issuer' | 'policyIds'>;
@@ -70,6 +70,26 @@ export function evidenceOps(ev: IssuedEvidence, target: ArchiveTarget, options: 
 /** The job that renders an archived evidence as a receipt into its sender's Delil (jobs/receipt.ts). */
 export function receiptJobOp(evidenceId: string): StoreOp {
   return { op: 'enqueueJob', job: { kind: 'receipt', payload: { evidenceId }, uniqueKey: `receipt:${evidenceId}` } };
+}
+
+/**
+ * The sender's copy of what it submitted, in its Sent folder: made by the acceptance commit,
+ * or by the dispatch job's commit when there is one (keyed, so a retry adds no second copy).
+ */
+export function sentCopyOp(submission: SubmissionRecord): StoreOp {
+  return {
+    op: 'appendMessage',
+    message: {
+      accountId: submission.accountId,
+      mailboxPath: 'Sent',
+      blob: submission.blob,
+      kind: 'sent',
+      flags: ['\\Seen'],
+      internalDate: submission.submittedAt,
+      providerMessageId: submission.id,
+      dedupeKey: `sent:${submission.id}`,
+    },
+  };
 }
 
 /** `<ID@domain>`: the Message-ID form of a provider message id (MessageIdentifierByREMMD). */

@@ -21,7 +21,7 @@ import { routeRecipient, sizeLimitFor, type RecipientRoute } from '../policy/rec
 import { StorageFull } from '../store';
 import type { AccountRecord, BlobRef, StoreOp, SubmissionRecord } from '../store/types';
 import { draftToJson } from './draft-json';
-import { evidenceOps, issueEvidence, providerMessageIdFor, type EvidenceDraft } from './issue';
+import { evidenceOps, issueEvidence, providerMessageIdFor, sentCopyOp, type EvidenceDraft } from './issue';
 import { newMessageId } from './ids';
 import { inspectOriginal, type OriginalInfo } from './original';
 import type { Runtime } from './runtime';
@@ -213,15 +213,19 @@ export class SubmissionService {
       submittedAt,
       signerCertificateDer,
     };
-    // The dispatch job, when there is one, also delivers the acceptance's receipt (one job per message).
+    // The dispatch job, when there is one, also files the Sent copy and delivers the
+    // acceptance's receipt (one job per message, in its one commit): what must be durable
+    // before the 250 is the submission, its bytes, the acceptance evidence and that job. The
+    // acceptance commit runs on the thread that serves every SMTP session, so it stays short.
     const dispatch = envelope.recipients.some((r) => r.route.kind === 'local');
     const ops: StoreOp[] = [
       { op: 'putSubmission', submission },
       ...evidenceOps(acceptance, { messageId: id, accountId: account.id, uniqueKey: `acceptance:${id}` }, { receiptJob: !dispatch }),
-      { op: 'appendMessage', message: { accountId: account.id, mailboxPath: 'Sent', blob, kind: 'sent', flags: ['\\Seen'], internalDate: submittedAt, providerMessageId: id, dedupeKey: `sent:${id}` } },
     ];
     if (dispatch) {
-      ops.push({ op: 'enqueueJob', job: { kind: 'dispatch', payload: { messageId: id, acceptanceReceipt: true }, uniqueKey: `dispatch:${id}` } });
+      ops.push({ op: 'enqueueJob', job: { kind: 'dispatch', payload: { messageId: id, acceptanceReceipt: true, sentCopy: true }, uniqueKey: `dispatch:${id}` } });
+    } else {
+      ops.push(sentCopyOp(submission));
     }
     try {
       await rt.store.commit(ops);

@@ -131,6 +131,7 @@ describe('an accepted KEP message', () => {
     const counts = async () => ({
       inbox: (await mailbox(p, ayse.address, 'INBOX')).filter((m) => m.record.providerMessageId === id).length,
       delil: (await mailbox(p, ali.address, 'Delil')).filter((m) => m.record.providerMessageId === id).length,
+      sent: (await mailbox(p, ali.address, 'Sent')).filter((m) => m.record.providerMessageId === id).length,
       evidence: (await evidenceFor(p, { messageId: id })).length,
     });
     try {
@@ -139,9 +140,11 @@ describe('an accepted KEP message', () => {
       expect(evs.map((e) => e.data.event).sort()).toEqual(['Acceptance', 'Delivery']);
       for (const e of evs) expect(jobs(`receipt:${e.record.id}`)).toEqual([]);
       const before = await counts();
-      expect(before).toEqual({ inbox: 1, delil: 2, evidence: 2 });
+      expect(before).toEqual({ inbox: 1, delil: 2, sent: 1, evidence: 2 });
       // A dispatch run twice (a retry after a commit whose outcome was unknown) changes nothing.
-      await p.daemon.runtime.store.commit([{ op: 'enqueueJob', job: { kind: 'dispatch', payload: { messageId: id, acceptanceReceipt: true }, uniqueKey: `dispatch-again:${id}` } }]);
+      await p.daemon.runtime.store.commit([
+        { op: 'enqueueJob', job: { kind: 'dispatch', payload: { messageId: id, acceptanceReceipt: true, sentCopy: true }, uniqueKey: `dispatch-again:${id}` } },
+      ]);
       await settle(p);
       expect(jobs(`dispatch-again:${id}`)).toEqual([{ kind: 'dispatch', state: 'done' }]);
       expect(await counts()).toEqual(before);

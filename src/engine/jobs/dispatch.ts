@@ -2,7 +2,8 @@
  * Job `dispatch`: builds the REM dispatch once per submission, puts it into every local
  * recipient's INBOX and issues one Delivery (or NonDelivery) evidence per recipient, with
  * their receipts into the sender's Delil — and the acceptance's receipt, when the submission
- * left that to this job (`acceptanceReceipt` in the payload) — all in one commit, so a crash
+ * left that to this job (`acceptanceReceipt` in the payload), and the sender's Sent copy
+ * (`sentCopy`) — all in one commit, so a crash
  * before it leaves nothing and a retry starts clean. One job per message instead of one per
  * receipt: each job costs a claim, a load of what it needs and a commit of its own.
  */
@@ -11,7 +12,7 @@ import { ReasonCode } from '../../evidence/reasons';
 import { writeDispatch } from '../../rem/dispatch';
 import { deliveryRefusal, routeRecipient } from '../../policy/recipients';
 import type { ClaimedJob, StoreOp } from '../../store/types';
-import { evidenceOps, issueEvidence, receiptJobOp, type IssuedEvidence } from '../issue';
+import { evidenceOps, issueEvidence, receiptJobOp, sentCopyOp, type IssuedEvidence } from '../issue';
 import { inspectOriginal } from '../original';
 import { loadAcceptance } from '../archived';
 import type { Runtime } from '../runtime';
@@ -76,6 +77,8 @@ export async function runDispatchJob(rt: Runtime, job: ClaimedJob): Promise<void
     // again, the first one stays), it cannot add a receipt of an evidence the archive lacks.
     ops.push(await receipt(ev, { dedupeKey: `receipt:${uniqueKey}` }));
   };
+  // A dispatch queued by an older version left neither to this job (its submission made them).
+  if (job.payload.sentCopy === true && sender) ops.push(sentCopyOp(submission));
   if (job.payload.acceptanceReceipt === true) ops.push(await receipt(acceptance, { internalDate: acceptance.record.eventTime }));
   for (const [i, address] of submission.recipients.entries()) {
     if (routeRecipient(address, rt.config).kind !== 'local') continue;

@@ -3,11 +3,12 @@
  * given concurrency through the public MailStore API only (so it measures any build of the
  * store, older ones included). One unit of work is what the pipeline asks of the store per
  * message with one local recipient:
- *   acceptance  the original streamed in, committed with its submission, acceptance evidence,
- *               Sent copy and dispatch job;
+ *   acceptance  the original streamed in, committed with its submission, acceptance evidence
+ *               and dispatch job;
  *   dispatch    job claimed; the REM dispatch and the two receipts (acceptance, delivery)
- *               stored, committed with the INBOX copy, the delivery evidence, the receipts
- *               in the sender's Delil and the job's completion (one job per message).
+ *               stored, committed with the sender's Sent copy, the INBOX copy, the delivery
+ *               evidence, the receipts in the sender's Delil and the job's completion (one
+ *               job per message).
  * Used by bench/store-commit.js.
  */
 import { randomBytes } from 'node:crypto';
@@ -73,7 +74,6 @@ async function oneMessage(store: MailStore, n: number, bodyBytes: number, sender
       submission: { id: tag, accountId: sender, sender: 's@bench.kep', recipients: ['r@bench.kep'], blob: original, subject: 'bench', iletiTip: 'standart', submittedAt: new Date() },
     },
     { op: 'putEvidence', evidence: evidence('acceptance', tag, sender) },
-    { op: 'appendMessage', message: { accountId: sender, mailboxPath: 'Sent', blob: original, kind: 'sent', flags: ['\\Seen'], providerMessageId: tag, dedupeKey: `sent:${tag}` } },
     { op: 'enqueueJob', job: { kind: 'bench-dispatch', payload: { tag }, uniqueKey: `dispatch:${tag}` } },
   ]);
 
@@ -82,6 +82,7 @@ async function oneMessage(store: MailStore, n: number, bodyBytes: number, sender
   const dispatch = await streamBlob(store, bodyBytes + EVIDENCE_XML_BYTES + 4096);
   const receipts = [await store.blobs.put(randomBytes(EVIDENCE_XML_BYTES + 6 * 1024)), await store.blobs.put(randomBytes(EVIDENCE_XML_BYTES + 6 * 1024))];
   const ops: StoreOp[] = [
+    { op: 'appendMessage', message: { accountId: sender, mailboxPath: 'Sent', blob: original, kind: 'sent', flags: ['\\Seen'], providerMessageId: tag, dedupeKey: `sent:${tag}` } },
     { op: 'appendMessage', message: { accountId: recipient, mailboxPath: 'INBOX', blob: dispatch, kind: 'dispatch', providerMessageId: tag, recipientIndex: 1, dedupeKey: `dispatch:${tag}:1` } },
     { op: 'putEvidence', evidence: evidence('delivery', tag, sender) },
     ...receipts.map(
