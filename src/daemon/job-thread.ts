@@ -14,6 +14,9 @@ import { adoptWriteGates } from '../store';
 import type { MailboxChangeEvent } from '../store/types';
 import type { ToJobThread } from './job-thread-messages';
 
+/** Long enough for a few dispatches per transaction, short against an SMTP reply's latency. */
+const JOB_WRITES_YIELD_AFTER_MS = 2;
+
 async function main(): Promise<void> {
   const port = parentPort;
   if (!port) throw new Error('job-thread.js runs only as a worker thread');
@@ -21,8 +24,10 @@ async function main(): Promise<void> {
   const config = data.config;
   adoptWriteGates(data.writeGates);
   const logger = createLogger({ level: config.log.level }).child({ thread: 'jobs' });
-  // The main thread's store checkpoints the WAL in the background (checkpointer.ts).
-  const rt = await createRuntime(config, logger, { checkpoints: 'elsewhere' });
+  // The main thread's store checkpoints the WAL in the background (checkpointer.ts). A batch
+  // of dispatches gives way to the main thread, which serves every SMTP session, when that
+  // waits to write (group-commit.ts).
+  const rt = await createRuntime(config, logger, { checkpoints: 'elsewhere', yieldWritesAfterMs: JOB_WRITES_YIELD_AFTER_MS });
   const worker = new JobWorker(rt.store, createJobHandlers(rt), logger, { now: rt.now, concurrency: config.jobs.concurrency });
   rt.store.events.on('mailbox-change', (e: MailboxChangeEvent) => port.postMessage({ type: 'mailbox-change', event: e }));
   port.on('message', (m: ToJobThread) => {

@@ -42,6 +42,8 @@ export interface RuntimeOptions {
   store?: MailStore;
   /** Who checkpoints the store's WAL (store/embedded/open.ts); SQLite itself by default. */
   checkpoints?: CheckpointMode;
+  /** Cut a long write transaction short for another thread waiting to write (group-commit.ts). */
+  yieldWritesAfterMs?: number;
 }
 
 export async function createRuntime(config: KepdConfig, logger: Logger, options: RuntimeOptions = {}): Promise<Runtime> {
@@ -57,7 +59,7 @@ export async function createRuntime(config: KepdConfig, logger: Logger, options:
       builtIn: tsaIdentity,
       trustAnchors: providerTrustAnchors,
     });
-  const store = options.store ?? (await createStore(config, logger, { checkpoints: options.checkpoints }));
+  const store = options.store ?? (await createStore(config, logger, { checkpoints: options.checkpoints, yieldWritesAfterMs: options.yieldWritesAfterMs }));
   const remSigner: RemSigner = {
     signDigest: (sha256) => signDetachedCades({ contentDigest: sha256, identity: provider, timeStamper }),
   };

@@ -17,10 +17,20 @@ export { MAILBOX_DELIMITER } from './embedded/mailbox-paths';
 export { adoptWriteGates, exportWriteGates } from './embedded/write-gate';
 
 /** Opens the backend named by `store.backend`. */
-export async function createStore(config: KepdConfig, logger?: Logger, options: { checkpoints?: CheckpointMode } = {}): Promise<MailStore> {
+export async function createStore(
+  config: KepdConfig,
+  logger?: Logger,
+  options: { checkpoints?: CheckpointMode; yieldWritesAfterMs?: number } = {},
+): Promise<MailStore> {
   switch (config.store.backend) {
     case 'embedded':
-      return openEmbeddedStore({ dataDir: config.data_dir, logger, inlineBlobBytes: config.store.inline_blob_bytes, checkpoints: options.checkpoints });
+      return openEmbeddedStore({
+        dataDir: config.data_dir,
+        logger,
+        inlineBlobBytes: config.store.inline_blob_bytes,
+        checkpoints: options.checkpoints,
+        yieldWritesAfterMs: options.yieldWritesAfterMs,
+      });
     case 'mongodb':
       throw new StoreBackendUnavailable('mongodb');
     default:

@@ -142,6 +142,47 @@ describe('group commit (unit)', () => {
     expect(keys()).toEqual(['a', 'c']);
   });
 
+  it('a batch gives way to a thread waiting at the gate once it has run yieldAfterMs, and only then', async () => {
+    let waiting = false;
+    const gate = { enter: () => undefined, leave: () => undefined, othersWaiting: () => waiting };
+    const yielding = new GroupCommit(db, syncer, undefined, gate, 5);
+    // Each request takes ~3 ms: with nobody waiting the four share one transaction...
+    const slow = (k: string) => ({
+      run: () => {
+        const until = performance.now() + 3;
+        while (performance.now() < until);
+        return db.run('INSERT INTO t (k) VALUES (?)', k).changes;
+      },
+    });
+    const first = ['a', 'b', 'c', 'd'].map((k) => yielding.submit(slow(k)));
+    await until(() => syncer.held === 1);
+    expect(yielding.stats).toMatchObject({ batches: 1, requests: 4, yields: 0 });
+    await syncer.release();
+    await Promise.all(first);
+    // ...with a thread waiting, a transaction ends once it has run 5 ms (after two requests,
+    // or one if this thread was descheduled): the rest run in the next batches, in order, each
+    // batch resolving only after its own fsync.
+    waiting = true;
+    const second = ['e', 'f', 'g', 'h'].map((k) => yielding.submit(slow(k)));
+    let settled = 0;
+    void Promise.all(second).then(() => (settled = 1));
+    const seen: string[][] = [];
+    for (let n = 0; n < 8 && settled === 0; n++) {
+      await until(() => syncer.held === 1 || settled === 1);
+      if (settled) break;
+      seen.push(keys().slice(4));
+      await syncer.release();
+      await turn();
+    }
+    await expect(Promise.all(second)).resolves.toEqual([1, 1, 1, 1]);
+    expect(yielding.stats.yields).toBeGreaterThanOrEqual(1);
+    expect(yielding.stats.batches).toBeGreaterThanOrEqual(3);
+    // Each fsync saw a growing prefix of e, f, g, h: nothing skipped or reordered.
+    for (const s of seen) expect(s).toEqual(['e', 'f', 'g', 'h'].slice(0, s.length));
+    expect(seen.length).toBeGreaterThanOrEqual(2);
+    expect(keys()).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']);
+  });
+
   it('close() lets accepted requests finish and refuses new ones', async () => {
     const a = gc.submit(insert('a'));
     const closing = gc.close();

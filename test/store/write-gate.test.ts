@@ -51,6 +51,31 @@ describe('write gate', () => {
     await w.terminate();
   });
 
+  it('tells the holder whether another thread is waiting', async () => {
+    const file = `/gate-test/${Math.random()}`;
+    const gate = writeGateFor(file);
+    gate.enter();
+    expect(gate.othersWaiting()).toBe(false);
+    // A thread blocks in enter() while this one holds the gate.
+    const code = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      const gates = require(workerData.built);
+      gates.adoptWriteGates(workerData.gates);
+      const gate = gates.writeGateFor(workerData.file);
+      parentPort.postMessage('trying');
+      gate.enter();
+      gate.leave();
+    `;
+    const w = new Worker(code, { eval: true, workerData: { built: BUILT, gates: exportWriteGates(), file } });
+    await held(w);
+    for (let i = 0; i < 200 && !gate.othersWaiting(); i++) await new Promise((r) => setTimeout(r, 5));
+    expect(gate.othersWaiting()).toBe(true);
+    const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
+    gate.leave();
+    await exited;
+    expect(gate.othersWaiting()).toBe(false);
+  });
+
   it('takes over from a holder that ended without leaving', async () => {
     const file = `/gate-test/${Math.random()}`;
     const gate = writeGateFor(file);

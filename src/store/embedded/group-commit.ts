@@ -43,6 +43,8 @@ export interface GroupCommitStats {
   batches: number;
   requests: number;
   syncs: number;
+  /** Transactions cut short for another thread waiting at the gate. */
+  yields: number;
 }
 
 export class GroupCommit {
@@ -53,7 +55,7 @@ export class GroupCommit {
   private busy = false;
   private closed = false;
   private idleWaiters: Array<() => void> = [];
-  readonly stats: GroupCommitStats = { batches: 0, requests: 0, syncs: 0 };
+  readonly stats: GroupCommitStats = { batches: 0, requests: 0, syncs: 0, yields: 0 };
 
   constructor(
     private readonly db: SqliteDb,
@@ -61,6 +63,13 @@ export class GroupCommit {
     private readonly onSyncError: (err: unknown) => void = () => undefined,
     /** Taken around each transaction (write-gate.ts); none when one thread writes alone. */
     private readonly gate?: WriteGate,
+    /**
+     * A transaction that has run this long while another thread waits at the gate commits the
+     * requests applied so far and leaves the rest of its batch for the next one (undefined:
+     * never). The job threads yield, so the thread serving every SMTP session does not sit
+     * blocked behind a long batch of dispatches (measured: 10–13 ms holds, up to 36 ms).
+     */
+    private readonly yieldAfterMs?: number,
   ) {}
 
   submit<T>(request: WriteRequest<T>): Promise<T> {
@@ -158,7 +167,14 @@ export class GroupCommit {
     const before = this.totalChanges();
     this.db.stmt('BEGIN IMMEDIATE').run();
     this.stats.batches += 1;
+    const began = performance.now();
     for (let i = 0; i < batch.length; i++) {
+      if (i > 0 && this.shouldYield(began)) {
+        // Not started: back to the head of the queue, for the next batch.
+        this.queue.unshift(...batch.splice(i));
+        this.stats.yields += 1;
+        break;
+      }
       const e = batch[i];
       this.db.stmt('SAVEPOINT kepd_request').run();
       try {
@@ -190,6 +206,10 @@ export class GroupCommit {
       throw err;
     }
     return this.totalChanges() !== before;
+  }
+
+  private shouldYield(began: number): boolean {
+    return this.yieldAfterMs !== undefined && performance.now() - began >= this.yieldAfterMs && this.gate?.othersWaiting() === true;
   }
 
   private totalChanges(): number {

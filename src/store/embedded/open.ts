@@ -79,6 +79,12 @@ export interface EmbeddedStoreOptions {
   checkpoints?: CheckpointMode;
   /** When and how the background thread checkpoints (tests make it eager). */
   checkpointOptions?: Partial<CheckpointOptions>;
+  /**
+   * A write transaction that has run this long while another thread of this process waits to
+   * write commits what it has and leaves the rest of its batch for the next (group-commit.ts);
+   * undefined: never. The daemon's job threads set it.
+   */
+  yieldWritesAfterMs?: number;
 }
 
 export type CheckpointMode = 'inline' | 'background' | 'elsewhere';
@@ -167,7 +173,13 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<
   }
   const fileSyncer = new WalFileSyncer(`${dbFile}-wal`);
   const syncer = options.wrapSyncer ? options.wrapSyncer(fileSyncer) : fileSyncer;
-  const writer = new GroupCommit(db, syncer, (err) => logger.error({ err }, 'fsync of the store database failed'), writeGateFor(dbFile));
+  const writer = new GroupCommit(
+    db,
+    syncer,
+    (err) => logger.error({ err }, 'fsync of the store database failed'),
+    writeGateFor(dbFile),
+    options.yieldWritesAfterMs,
+  );
   const staged = new StagedBlobs({
     ttlMs: options.stagedBlobTtlMs ?? DEFAULT_STAGED_BLOB_TTL_MS,
     maxBytes: options.maxStagedBytes ?? DEFAULT_MAX_STAGED_BYTES,

@@ -15,22 +15,49 @@ import { threadId } from 'node:worker_threads';
 const STALE_MS = 2000;
 const FREE = 0;
 
+/** Word 0: the holder (FREE or a thread's identity); word 1: how many threads wait. */
+const GATE_BYTES = 8;
+
 export interface WriteGate {
   /** Blocks until this thread holds the gate. */
   enter(): void;
   leave(): void;
+  /** Whether another thread is blocked in enter() right now (the holder may then cut short). */
+  othersWaiting(): boolean;
 }
 
 class AtomicWriteGate implements WriteGate {
   private readonly word: Int32Array;
   /** Non-zero identity of this thread in the word. */
   private readonly me = threadId + 1;
+  /** False for a buffer with the holder word only (4 bytes): no waiter count then. */
+  private readonly counts: boolean;
 
   constructor(readonly buffer: SharedArrayBuffer) {
     this.word = new Int32Array(buffer);
+    this.counts = this.word.length >= 2;
   }
 
   enter(): void {
+    if (this.take()) return;
+    if (this.counts) Atomics.add(this.word, 1, 1);
+    try {
+      this.wait();
+    } finally {
+      if (this.counts) Atomics.sub(this.word, 1, 1);
+    }
+  }
+
+  othersWaiting(): boolean {
+    return this.counts && Atomics.load(this.word, 1) > 0;
+  }
+
+  private take(): boolean {
+    const holder = Atomics.compareExchange(this.word, 0, FREE, this.me);
+    return holder === FREE || holder === this.me;
+  }
+
+  private wait(): void {
     let deadline = 0;
     for (;;) {
       const holder = Atomics.compareExchange(this.word, 0, FREE, this.me);
@@ -58,7 +85,7 @@ const gates = new Map<string, AtomicWriteGate>();
 export function writeGateFor(dbFile: string): WriteGate {
   let gate = gates.get(dbFile);
   if (!gate) {
-    gate = new AtomicWriteGate(new SharedArrayBuffer(4));
+    gate = new AtomicWriteGate(new SharedArrayBuffer(GATE_BYTES));
     gates.set(dbFile, gate);
   }
   return gate;
