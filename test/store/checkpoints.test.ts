@@ -8,6 +8,7 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { MailStore } from '../../src/store';
+import { writeGateFor } from '../../src/store/embedded/write-gate';
 import { createAccount, newMessage, openTempStore, putSample, type TempStore } from '../support/store-fixtures';
 
 const COMMITS = 240;
@@ -52,6 +53,27 @@ describe('WAL checkpoints', () => {
     const inbox = await reader.mailboxes.get(accountId, 'INBOX');
     expect(inbox).toBeDefined();
     expect(await reader.messages.list(inbox!.id)).toHaveLength(COMMITS);
+  });
+
+  it('the FULL step waits for the write gate of the writer threads, and runs once it is free', async () => {
+    t = await openTempStore({ checkpoints: 'elsewhere' });
+    await writeMessages(t.store);
+    const gate = writeGateFor(join(t.dir, 'db', 'kepd.sqlite'));
+    gate.enter();
+    let held = true;
+    try {
+      // A checkpointing store on the same database: its thread copies the WAL (PASSIVE), then
+      // queues at the gate for the FULL step instead of taking SQLite's write lock under us.
+      await t.reopen({ checkpoints: 'background', checkpointOptions: { thresholdBytes: 0, intervalMs: 10, fullWithinPages: 1e9 } });
+      for (let i = 0; i < 300 && !gate.othersWaiting(); i++) await new Promise((r) => setTimeout(r, 10));
+      expect(gate.othersWaiting()).toBe(true);
+      gate.leave();
+      held = false;
+      for (let i = 0; i < 300 && gate.othersWaiting(); i++) await new Promise((r) => setTimeout(r, 10));
+      expect(gate.othersWaiting()).toBe(false);
+    } finally {
+      if (held) gate.leave();
+    }
   });
 
   it('without a checkpointing thread the WAL holds every commit', async () => {

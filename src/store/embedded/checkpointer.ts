@@ -10,7 +10,9 @@
  * keep committing, and the WAL would only grow). FULL also waits for readers of older
  * snapshots while it holds writers off, so it is tried only when PASSIVE got close to the end
  * (no reader held it back) and waits at most `lockWaitMs`. The writers' automatic checkpoint
- * is off.
+ * is off. The FULL step holds the writer threads' gate (write-gate.ts): without it they met the
+ * write lock in SQLite's busy handler and slept 1, 2, 5 ... 100 ms (strace under load: the SMTP
+ * thread slept up to 100 ms at once in BEGIN while a FULL step waited for a reader).
  *
  * Durability is unchanged: the checkpoint fsyncs the WAL before copying and the database
  * after (synchronous=NORMAL does both for checkpoints), exactly what the automatic one did.
@@ -31,7 +33,10 @@ export interface CheckpointOptions {
   fullWithinPages: number;
 }
 
-export const DEFAULT_CHECKPOINT_OPTIONS: CheckpointOptions = { thresholdBytes: 64 * 1024 * 1024, intervalMs: 200, lockWaitMs: 100, fullWithinPages: 256 };
+/** How long the thread waits for the write gate before it skips the FULL step until next time. */
+const GATE_WAIT_MS = 1000;
+
+export const DEFAULT_CHECKPOINT_OPTIONS: CheckpointOptions = { thresholdBytes: 64 * 1024 * 1024, intervalMs: 200, lockWaitMs: 10, fullWithinPages: 256 };
 
 export interface BackgroundCheckpoints {
   /** Stops after a last checkpoint. */
@@ -45,6 +50,33 @@ const Database = require(workerData.sqlite);
 const db = new Database(workerData.file, { timeout: workerData.lockWaitMs });
 db.pragma('synchronous = NORMAL');
 db.pragma('wal_autocheckpoint = 0');
+// The write gate of the daemon's threads (write-gate.ts, the same protocol: word 0 the holder,
+// word 1 the number of threads waiting). Holding it through the FULL step makes the writers of
+// this process wait on the gate, woken the moment the step ends, instead of meeting the write
+// lock in SQLite's busy handler, which sleeps 1, 2, 5, 10 ... 100 ms between tries.
+const gate = workerData.gate ? new Int32Array(workerData.gate) : undefined;
+const me = require('node:worker_threads').threadId + 1;
+function enterGate() {
+  if (!gate) return true;
+  const deadline = Date.now() + workerData.gateWaitMs;
+  let counted = false;
+  try {
+    for (;;) {
+      const holder = Atomics.compareExchange(gate, 0, 0, me);
+      if (holder === 0 || holder === me) return true;
+      const left = deadline - Date.now();
+      // A holder that never lets go (a writer thread that died) is the writers' to take over.
+      if (left <= 0) return false;
+      if (!counted && gate.length >= 2) { Atomics.add(gate, 1, 1); counted = true; }
+      Atomics.wait(gate, 0, holder, left);
+    }
+  } finally {
+    if (counted) Atomics.sub(gate, 1, 1);
+  }
+}
+function leaveGate() {
+  if (gate && Atomics.compareExchange(gate, 0, me, 0) === me) Atomics.notify(gate, 0, 1);
+}
 let timer;
 let stopping = false;
 function walBytes() {
@@ -54,7 +86,13 @@ function walBytes() {
 function checkpoint() {
   const t0 = process.hrtime.bigint();
   let r = db.pragma('wal_checkpoint(PASSIVE)')[0];
-  if (r.log - r.checkpointed <= workerData.fullWithinPages) r = db.pragma('wal_checkpoint(FULL)')[0];
+  if (r.log - r.checkpointed <= workerData.fullWithinPages && enterGate()) {
+    try {
+      r = db.pragma('wal_checkpoint(FULL)')[0];
+    } finally {
+      leaveGate();
+    }
+  }
   parentPort.postMessage({ type: 'checkpoint', busy: r.busy, log: r.log, checkpointed: r.checkpointed, ms: Number(process.hrtime.bigint() - t0) / 1e6 });
 }
 function tick() {
@@ -78,13 +116,19 @@ tick();
 
 type FromThread = { type: 'checkpoint'; busy: number; log: number; checkpointed: number; ms: number } | { type: 'error'; message: string };
 
-export function startBackgroundCheckpoints(dbFile: string, logger: Logger, options: CheckpointOptions = DEFAULT_CHECKPOINT_OPTIONS): BackgroundCheckpoints {
+export function startBackgroundCheckpoints(
+  dbFile: string,
+  logger: Logger,
+  options: CheckpointOptions = DEFAULT_CHECKPOINT_OPTIONS,
+  /** The write gate of the database's writer threads (write-gate.ts), held through the FULL step. */
+  gate?: SharedArrayBuffer,
+): BackgroundCheckpoints {
   let stopped = false;
   let worker: Worker | undefined;
   const spawn = (): void => {
     const w = new Worker(THREAD_CODE, {
       eval: true,
-      workerData: { file: dbFile, sqlite: require.resolve('better-sqlite3'), ...options },
+      workerData: { file: dbFile, sqlite: require.resolve('better-sqlite3'), gate, gateWaitMs: GATE_WAIT_MS, ...options },
     });
     worker = w;
     w.on('message', (m: FromThread) => {

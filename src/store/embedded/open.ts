@@ -26,7 +26,7 @@ import { GroupCommit } from './group-commit';
 import { StagedBlobs } from './staged-blobs';
 import { DEFAULT_BLOB_GRACE_MS, sweepBlobs } from './sweep';
 import { isStaleTempFile } from './temp-files';
-import { writeGateFor } from './write-gate';
+import { exportWriteGates, writeGateFor } from './write-gate';
 import { DEFAULT_CHECKPOINT_OPTIONS, startBackgroundCheckpoints, type BackgroundCheckpoints, type CheckpointOptions } from './checkpointer';
 import { WalFileSyncer, type WalSyncer } from './wal-sync';
 
@@ -195,6 +195,9 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<
     db.close();
     throw asStoreFailure(err);
   }
-  const checkpointer = options.checkpoints === 'background' ? startBackgroundCheckpoints(dbFile, logger, { ...DEFAULT_CHECKPOINT_OPTIONS, ...options.checkpointOptions }) : undefined;
+  const checkpointer =
+    options.checkpoints === 'background'
+      ? startBackgroundCheckpoints(dbFile, logger, { ...DEFAULT_CHECKPOINT_OPTIONS, ...options.checkpointOptions }, exportWriteGates()[dbFile])
+      : undefined;
   return new EmbeddedMailStore(ctx, syncer, options.blobGraceMs ?? DEFAULT_BLOB_GRACE_MS, checkpointer);
 }
