@@ -21,6 +21,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../log';
+import { enterGateUntil, leaveGate } from './write-gate';
 
 export interface CheckpointOptions {
   /** Checkpoint once the WAL is at least this large. */
@@ -50,32 +51,20 @@ const Database = require(workerData.sqlite);
 const db = new Database(workerData.file, { timeout: workerData.lockWaitMs });
 db.pragma('synchronous = NORMAL');
 db.pragma('wal_autocheckpoint = 0');
-// The write gate of the daemon's threads (write-gate.ts, the same protocol: word 0 the holder,
-// word 1 the number of threads waiting). Holding it through the FULL step makes the writers of
-// this process wait on the gate, woken the moment the step ends, instead of meeting the write
-// lock in SQLite's busy handler, which sleeps 1, 2, 5, 10 ... 100 ms between tries.
+// The write gate of the daemon's threads (write-gate.ts, whose protocol functions follow).
+// Holding it through the FULL step makes the writers of this process wait on the gate, woken
+// the moment the step ends, instead of meeting the write lock in SQLite's busy handler, which
+// sleeps 1, 2, 5, 10 ... 100 ms between tries.
+${enterGateUntil.toString()}
+${leaveGate.toString()}
 const gate = workerData.gate ? new Int32Array(workerData.gate) : undefined;
 const me = require('node:worker_threads').threadId + 1;
+// A holder that never lets go (a writer thread that died) is the writers' to take over.
 function enterGate() {
-  if (!gate) return true;
-  const deadline = Date.now() + workerData.gateWaitMs;
-  let counted = false;
-  try {
-    for (;;) {
-      const holder = Atomics.compareExchange(gate, 0, 0, me);
-      if (holder === 0 || holder === me) return true;
-      const left = deadline - Date.now();
-      // A holder that never lets go (a writer thread that died) is the writers' to take over.
-      if (left <= 0) return false;
-      if (!counted && gate.length >= 2) { Atomics.add(gate, 1, 1); counted = true; }
-      Atomics.wait(gate, 0, holder, left);
-    }
-  } finally {
-    if (counted) Atomics.sub(gate, 1, 1);
-  }
+  return !gate || enterGateUntil(gate, me, Date.now() + workerData.gateWaitMs) === 0;
 }
-function leaveGate() {
-  if (gate && Atomics.compareExchange(gate, 0, me, 0) === me) Atomics.notify(gate, 0, 1);
+function leaveGateIfHeld() {
+  if (gate) leaveGate(gate, me);
 }
 let timer;
 let stopping = false;
@@ -90,7 +79,7 @@ function checkpoint() {
     try {
       r = db.pragma('wal_checkpoint(FULL)')[0];
     } finally {
-      leaveGate();
+      leaveGateIfHeld();
     }
   }
   parentPort.postMessage({ type: 'checkpoint', busy: r.busy, log: r.log, checkpointed: r.checkpointed, ms: Number(process.hrtime.bigint() - t0) / 1e6 });

@@ -13,10 +13,49 @@ import { threadId } from 'node:worker_threads';
 
 /** A holder keeps the gate for one synchronous transaction: far less than this. */
 const STALE_MS = 2000;
-const FREE = 0;
 
-/** Word 0: the holder (FREE or a thread's identity); word 1: how many threads wait. */
+/** Word 0: the holder (0 = free, else a thread's identity); word 1: how many threads wait. */
 const GATE_BYTES = 8;
+
+/*
+ * The protocol itself, as plain functions of globals only (no imports, no module constants):
+ * the checkpoint thread, started from source text (checkpointer.ts), embeds their source via
+ * `toString()` and so runs this very code, not a copy of it.
+ */
+
+/**
+ * Takes the gate for `me` (a non-zero thread identity), waiting until `deadline` (ms since the
+ * epoch) at most; returns 0 once held, else the identity that still holds it. While it waits
+ * it counts itself in word 1 (when the buffer has one) for the holder's othersWaiting().
+ */
+export function enterGateUntil(word: Int32Array, me: number, deadline: number): number {
+  let counted = false;
+  try {
+    for (;;) {
+      const holder = Atomics.compareExchange(word, 0, 0, me);
+      if (holder === 0 || holder === me) return 0;
+      const left = deadline - Date.now();
+      if (left <= 0) return holder;
+      if (!counted && word.length >= 2) {
+        Atomics.add(word, 1, 1);
+        counted = true;
+      }
+      Atomics.wait(word, 0, holder, left);
+    }
+  } finally {
+    if (counted) Atomics.sub(word, 1, 1);
+  }
+}
+
+/** Gives the gate up if `me` holds it, waking one waiter. */
+export function leaveGate(word: Int32Array, me: number): void {
+  if (Atomics.compareExchange(word, 0, me, 0) === me) Atomics.notify(word, 0, 1);
+}
+
+/** Whether a thread is counted as waiting (a 4-byte buffer has no count: never). */
+export function gateWaiters(word: Int32Array): boolean {
+  return word.length >= 2 && Atomics.load(word, 1) > 0;
+}
 
 export interface WriteGate {
   /** Blocks until this thread holds the gate. */
@@ -30,52 +69,26 @@ class AtomicWriteGate implements WriteGate {
   private readonly word: Int32Array;
   /** Non-zero identity of this thread in the word. */
   private readonly me = threadId + 1;
-  /** False for a buffer with the holder word only (4 bytes): no waiter count then. */
-  private readonly counts: boolean;
 
   constructor(readonly buffer: SharedArrayBuffer) {
     this.word = new Int32Array(buffer);
-    this.counts = this.word.length >= 2;
   }
 
   enter(): void {
-    if (this.take()) return;
-    if (this.counts) Atomics.add(this.word, 1, 1);
-    try {
-      this.wait();
-    } finally {
-      if (this.counts) Atomics.sub(this.word, 1, 1);
+    for (;;) {
+      const holder = enterGateUntil(this.word, this.me, Date.now() + STALE_MS);
+      if (holder === 0) return;
+      // The holder never let go: take the gate over from exactly that holder.
+      if (Atomics.compareExchange(this.word, 0, holder, this.me) === holder) return;
     }
   }
 
   othersWaiting(): boolean {
-    return this.counts && Atomics.load(this.word, 1) > 0;
-  }
-
-  private take(): boolean {
-    const holder = Atomics.compareExchange(this.word, 0, FREE, this.me);
-    return holder === FREE || holder === this.me;
-  }
-
-  private wait(): void {
-    let deadline = 0;
-    for (;;) {
-      const holder = Atomics.compareExchange(this.word, 0, FREE, this.me);
-      if (holder === FREE || holder === this.me) return;
-      const now = Date.now();
-      if (deadline === 0) deadline = now + STALE_MS;
-      else if (now >= deadline) {
-        // The holder never let go: take the gate over from exactly that holder.
-        if (Atomics.compareExchange(this.word, 0, holder, this.me) === holder) return;
-        deadline = 0;
-        continue;
-      }
-      Atomics.wait(this.word, 0, holder, deadline - now);
-    }
+    return gateWaiters(this.word);
   }
 
   leave(): void {
-    if (Atomics.compareExchange(this.word, 0, this.me, FREE) === this.me) Atomics.notify(this.word, 0, 1);
+    leaveGate(this.word, this.me);
   }
 }
 
