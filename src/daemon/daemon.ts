@@ -35,7 +35,7 @@ export class Daemon {
 
   static async start(config: KepdConfig, logger: Logger, options: RuntimeOptions = {}): Promise<Daemon> {
     // A daemon checkpoints the WAL off its event loop (store/embedded/checkpointer.ts).
-    const rt = await createRuntime(config, logger, { checkpoints: 'background', ...options });
+    const rt = await createRuntime(config, logger, { storeThread: { checkpoints: 'background' }, ...options });
     const closers: Array<() => Promise<void>> = [];
     const accessPolicy = { closedAccessDays: config.accounts.closed_access_days };
     try {

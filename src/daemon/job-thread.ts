@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   // The main thread's store checkpoints the WAL in the background (checkpointer.ts). A batch
   // of dispatches gives way to the main thread, which serves every SMTP session, when that
   // waits to write (group-commit.ts).
-  const rt = await createRuntime(config, logger, { checkpoints: 'elsewhere', yieldWritesAfterMs: JOB_WRITES_YIELD_AFTER_MS });
+  const rt = await createRuntime(config, logger, { storeThread: { checkpoints: 'elsewhere', yieldWritesAfterMs: JOB_WRITES_YIELD_AFTER_MS } });
   const worker = new JobWorker(rt.store, createJobHandlers(rt), logger, { now: rt.now, concurrency: config.jobs.concurrency });
   rt.store.events.on('mailbox-change', (e: MailboxChangeEvent) => port.postMessage({ type: 'mailbox-change', event: e }));
   port.on('message', (m: ToJobThread) => {

@@ -14,7 +14,7 @@ import { signDetachedCades } from '../pki/cms-sign';
 import { TrustStore } from '../pki/trust-store';
 import type { SigningIdentity, TimeStamper } from '../pki/types';
 import type { RemSigner } from '../rem/signed';
-import { createStore, type CheckpointMode } from '../store';
+import { createStore, type StoreThreadOptions } from '../store';
 import type { MailStore } from '../store/types';
 import { createTimeStamper } from '../timestamp';
 
@@ -40,10 +40,8 @@ export interface RuntimeOptions {
   /** Inject a time-stamper (tests: an unreachable TSA). */
   timeStamper?: TimeStamper;
   store?: MailStore;
-  /** Who checkpoints the store's WAL (store/embedded/open.ts); SQLite itself by default. */
-  checkpoints?: CheckpointMode;
-  /** Cut a long write transaction short for another thread waiting to write (group-commit.ts). */
-  yieldWritesAfterMs?: number;
+  /** This thread's store connection: who checkpoints the WAL, whether long writes give way. */
+  storeThread?: StoreThreadOptions;
 }
 
 export async function createRuntime(config: KepdConfig, logger: Logger, options: RuntimeOptions = {}): Promise<Runtime> {
@@ -59,7 +57,7 @@ export async function createRuntime(config: KepdConfig, logger: Logger, options:
       builtIn: tsaIdentity,
       trustAnchors: providerTrustAnchors,
     });
-  const store = options.store ?? (await createStore(config, logger, { checkpoints: options.checkpoints, yieldWritesAfterMs: options.yieldWritesAfterMs }));
+  const store = options.store ?? (await createStore(config, logger, options.storeThread));
   const remSigner: RemSigner = {
     signDigest: (sha256) => signDetachedCades({ contentDigest: sha256, identity: provider, timeStamper }),
   };

@@ -6,7 +6,7 @@ import type { KepdConfig } from '../config/schema';
 import type { Logger } from '../log';
 import type { MailStore } from './types';
 import { StoreBackendUnavailable } from './errors';
-import { openEmbeddedStore, type CheckpointMode } from './embedded/open';
+import { openEmbeddedStore, type EmbeddedStoreOptions } from './embedded/open';
 
 export * from './types';
 export * from './errors';
@@ -16,21 +16,14 @@ export { MAILBOX_DELIMITER } from './embedded/mailbox-paths';
 /** For the daemon's worker threads: the same database, the same write gate (write-gate.ts). */
 export { adoptWriteGates, exportWriteGates } from './embedded/write-gate';
 
+/** What differs between the store connections of one daemon's threads (open.ts says what each means). */
+export type StoreThreadOptions = Pick<EmbeddedStoreOptions, 'checkpoints' | 'yieldWritesAfterMs'>;
+
 /** Opens the backend named by `store.backend`. */
-export async function createStore(
-  config: KepdConfig,
-  logger?: Logger,
-  options: { checkpoints?: CheckpointMode; yieldWritesAfterMs?: number } = {},
-): Promise<MailStore> {
+export async function createStore(config: KepdConfig, logger?: Logger, options: StoreThreadOptions = {}): Promise<MailStore> {
   switch (config.store.backend) {
     case 'embedded':
-      return openEmbeddedStore({
-        dataDir: config.data_dir,
-        logger,
-        inlineBlobBytes: config.store.inline_blob_bytes,
-        checkpoints: options.checkpoints,
-        yieldWritesAfterMs: options.yieldWritesAfterMs,
-      });
+      return openEmbeddedStore({ ...options, dataDir: config.data_dir, logger, inlineBlobBytes: config.store.inline_blob_bytes });
     case 'mongodb':
       throw new StoreBackendUnavailable('mongodb');
     default:
