@@ -275,7 +275,7 @@ class Bench {
             try {
               const profiled = who === 'kepd' && this.opts.cpuProf ? this.kepd?.pid() : undefined;
               if (profiled) startProfile(profiled);
-              const r = await runSmtpRow(subject, t, sessions, { minMessages: n, minSeconds: this.plan.smtpSeconds, maxMessages: 10 * n }, { deliverTimeoutMs: 120_000 });
+              const r = await runSmtpRow(subject, t, sessions, { minMessages: n, minSeconds: this.plan.smtpSeconds, maxMessages: 20 * n }, { deliverTimeoutMs: 120_000 });
               if (profiled) await saveProfile(profiled, this.opts.cpuProf!, `smtp-${size.tag}-x${sessions}-run${rep + 1}`);
               this.record(row, who, r);
             } catch (e) {

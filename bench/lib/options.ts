@@ -81,7 +81,7 @@ export function plan(opts: Options): Plan {
       if (s.bytes >= 100 * 1024) return c === 1 ? 20 : 60;
       return c === 1 ? 30 : 100;
     },
-    smtpSeconds: 1.5,
+    smtpSeconds: 3,
     imapSeconds: 0.75,
     mailbox: 1000,
     imapFetch: (s, mode) => {

@@ -133,6 +133,8 @@ function validateLimits(config: KepdConfig): void {
   atLeast('jobs.concurrency', config.jobs.concurrency, 1, 'with no job at a time nothing is ever delivered');
   atLeast('jobs.threads', config.jobs.threads, 0, '0 runs the jobs on the main thread');
   if (!Number.isInteger(config.jobs.threads) || config.jobs.threads > 16) throw new ConfigError(`jobs.threads: ${config.jobs.threads} is not a whole number from 0 to 16`);
+  const nice = config.jobs.frontend_nice;
+  if (!Number.isInteger(nice) || nice < 0 || nice > 19) throw new ConfigError(`jobs.frontend_nice: ${nice} is not a whole number from 0 to 19 (nice steps)`);
   if (config.auth.max_failures_per_account > 0 || config.auth.max_failures_per_ip > 0) {
     atLeast('auth.failure_window_ms', config.auth.failure_window_ms, 1, 'failures are counted over this window');
     atLeast('auth.lockout_ms', config.auth.lockout_ms, 1, 'a lockout must last some time');

@@ -68,7 +68,11 @@ export interface KepdConfig {
   };
   quota: { default_bytes: number };
   accounts: { closed_access_days: number };
-  jobs: { threads: number; concurrency: number };
+  /**
+   * frontend_nice: nice steps the thread serving SMTP and IMAP runs below the job threads
+   * (daemon/thread-priority.ts); 0 keeps them equal.
+   */
+  jobs: { threads: number; concurrency: number; frontend_nice: number };
   store: {
     backend: 'embedded' | 'mongodb';
     mongodb_url: string;
@@ -136,7 +140,7 @@ export function defaultConfig(dataDir: string): KepdConfig {
     auth: { max_failures_per_account: 5, max_failures_per_ip: 20, failure_window_ms: 900000, lockout_ms: 900000 },
     quota: { default_bytes: 104857600 },
     accounts: { closed_access_days: 90 },
-    jobs: { threads: 1, concurrency: 24 },
+    jobs: { threads: 1, concurrency: 24, frontend_nice: 4 },
     store: { backend: 'embedded', mongodb_url: '', sweep_interval_ms: 3600000, inline_blob_bytes: 262144 },
     redis: { url: '' },
     pki: {

@@ -18,6 +18,7 @@ import { ConnectionLimiter } from '../policy/connection-limits';
 import { SubmissionListener } from '../smtp/submission-server';
 import { BlobSweeper } from './blob-sweeper';
 import { startJobRunners } from './job-runners';
+import { lowerThisThreadPriority } from './thread-priority';
 
 export interface DaemonPorts {
   submission: number;
@@ -47,6 +48,8 @@ export class Daemon {
       };
       const jobs = startJobRunners(rt, config);
       closers.push(() => jobs.stop());
+      // After the job threads exist: they keep the priority this thread gives up.
+      if (config.jobs.threads > 0) lowerThisThreadPriority(config.jobs.frontend_nice, logger);
       const sweeper = new BlobSweeper(rt.store, logger, config.store.sweep_interval_ms);
       sweeper.start();
       closers.push(() => sweeper.stop());

@@ -30,6 +30,7 @@ test.each([
   [{ KEPD_AUTH_MAX_FAILURES_PER_IP: '-1' }, /expected a non-negative integer/],
   [{ KEPD_JOBS_CONCURRENCY: '0' }, /jobs\.concurrency: 0 is below 1/],
   [{ KEPD_JOBS_THREADS: '17' }, /jobs\.threads: 17 is not a whole number from 0 to 16/],
+  [{ KEPD_JOBS_FRONTEND_NICE: '20' }, /jobs\.frontend_nice: 20 is not a whole number from 0 to 19/],
 ])('refused: %o', (env, message) => {
   expect(() => loadConfig(dir, env)).toThrow(ConfigError);
   expect(() => loadConfig(dir, env)).toThrow(message);
