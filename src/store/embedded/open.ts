@@ -26,7 +26,7 @@ import { GroupCommit } from './group-commit';
 import { StagedBlobs } from './staged-blobs';
 import { DEFAULT_BLOB_GRACE_MS, sweepBlobs } from './sweep';
 import { isStaleTempFile } from './temp-files';
-import { exportWriteGates, writeGateFor } from './write-gate';
+import { writeGateFor } from './write-gate';
 import { DEFAULT_CHECKPOINT_OPTIONS, startBackgroundCheckpoints, type BackgroundCheckpoints, type CheckpointOptions } from './checkpointer';
 import { WalFileSyncer, type WalSyncer } from './wal-sync';
 
@@ -173,13 +173,8 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<
   }
   const fileSyncer = new WalFileSyncer(`${dbFile}-wal`);
   const syncer = options.wrapSyncer ? options.wrapSyncer(fileSyncer) : fileSyncer;
-  const writer = new GroupCommit(
-    db,
-    syncer,
-    (err) => logger.error({ err }, 'fsync of the store database failed'),
-    writeGateFor(dbFile),
-    options.yieldWritesAfterMs,
-  );
+  const gate = writeGateFor(dbFile);
+  const writer = new GroupCommit(db, syncer, (err) => logger.error({ err }, 'fsync of the store database failed'), gate, options.yieldWritesAfterMs);
   const staged = new StagedBlobs({
     ttlMs: options.stagedBlobTtlMs ?? DEFAULT_STAGED_BLOB_TTL_MS,
     maxBytes: options.maxStagedBytes ?? DEFAULT_MAX_STAGED_BYTES,
@@ -197,7 +192,7 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<
   }
   const checkpointer =
     options.checkpoints === 'background'
-      ? startBackgroundCheckpoints(dbFile, logger, { ...DEFAULT_CHECKPOINT_OPTIONS, ...options.checkpointOptions }, exportWriteGates()[dbFile])
+      ? startBackgroundCheckpoints(dbFile, logger, { ...DEFAULT_CHECKPOINT_OPTIONS, ...options.checkpointOptions }, gate.buffer)
       : undefined;
   return new EmbeddedMailStore(ctx, syncer, options.blobGraceMs ?? DEFAULT_BLOB_GRACE_MS, checkpointer);
 }

@@ -65,7 +65,12 @@ export interface WriteGate {
   othersWaiting(): boolean;
 }
 
-class AtomicWriteGate implements WriteGate {
+/** A gate and the shared memory behind it, for threads that share it by buffer (the checkpoint thread). */
+export interface SharedWriteGate extends WriteGate {
+  readonly buffer: SharedArrayBuffer;
+}
+
+class AtomicWriteGate implements SharedWriteGate {
   private readonly word: Int32Array;
   /** Non-zero identity of this thread in the word. */
   private readonly me = threadId + 1;
@@ -95,7 +100,7 @@ class AtomicWriteGate implements WriteGate {
 /** Gates by database file, shared by every thread that adopted them. */
 const gates = new Map<string, AtomicWriteGate>();
 
-export function writeGateFor(dbFile: string): WriteGate {
+export function writeGateFor(dbFile: string): SharedWriteGate {
   let gate = gates.get(dbFile);
   if (!gate) {
     gate = new AtomicWriteGate(new SharedArrayBuffer(GATE_BYTES));
