@@ -23,27 +23,19 @@ import type { Logger } from '../log';
 const MAX_NICE = 19;
 
 /**
- * Lowers the calling thread's scheduling priority by `steps` nice values (from where it is;
- * never raises it). Returns the nice value it runs at, or undefined when it was left alone.
+ * Lowers the calling thread's scheduling priority by `steps` nice values from where it is
+ * (never raises it), and says so in the log.
  */
-export function lowerThisThreadPriority(steps: number, logger: Logger): number | undefined {
-  if (steps <= 0) return undefined;
-  let current: number;
+export function lowerThisThreadPriority(steps: number, logger: Logger): void {
+  if (steps <= 0) return;
   try {
-    current = getPriority();
-  } catch (err) {
-    logger.warn({ err: (err as Error).message }, 'could not read the scheduling priority; the front end keeps it');
-    return undefined;
-  }
-  const target = Math.min(MAX_NICE, current + steps);
-  if (target === current) return undefined;
-  try {
+    const current = getPriority();
+    const target = Math.min(MAX_NICE, current + steps);
+    if (target === current) return;
     setPriority(target);
+    logger.info({ nice: target, jobThreadsNice: current }, 'SMTP/IMAP thread runs below the job threads');
   } catch (err) {
     // A sandbox may forbid it: the daemon works the same, only without the preference.
     logger.warn({ err: (err as Error).message }, 'could not lower the front end thread priority');
-    return undefined;
   }
-  logger.info({ nice: target, jobThreadsNice: current }, 'SMTP/IMAP thread runs below the job threads');
-  return target;
 }
