@@ -115,7 +115,8 @@ export class SubmissionService {
     // Bytes beyond the limit are hashed (for the rejection evidence) but never written to disk.
     const hash = createHash('sha256');
     let size = 0;
-    const writer = rt.store.blobs.createWriter();
+    // Read back at once by the checks below (MIME, signature): kept in memory while pending.
+    const writer = rt.store.blobs.createWriter({ readWhilePending: true });
     // The shape (line length, header, MIME nesting) is measured on the way to disk, not re-read.
     const meter = new MimeShapeMeter({ maxDepth: rt.config.limits.max_mime_depth });
     const limiter = new Transform({

@@ -49,8 +49,17 @@ export interface BlobWriter extends Writable {
   readonly pending: Promise<PendingBlob>;
 }
 
+export interface BlobWriterOptions {
+  /**
+   * The bytes will be read again while the blob is pending (the checks of a submission): a
+   * store may keep them in memory until then. Off, nothing beyond what the store itself needs
+   * is held, so a large blob's buffers can go as soon as they are written.
+   */
+  readWhilePending?: boolean;
+}
+
 export interface BlobStore {
-  createWriter(): BlobWriter;
+  createWriter(options?: BlobWriterOptions): BlobWriter;
   /** Put of a buffer, with the durability of `PendingBlob.commit()`. */
   put(data: Buffer): Promise<BlobRef>;
   read(hash: string, range?: ByteRange): Promise<Buffer>;

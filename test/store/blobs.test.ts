@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -94,7 +94,7 @@ describe('blob store (files)', () => {
   it('small socket-sized chunks: the file and the pending reads (kept in memory) hold the same bytes', async () => {
     // 1 MB in 16 KB chunks, as a TLS socket delivers them; the writer gathers them into larger writes.
     const data = randomBytes(1024 * 1024 + 123);
-    const writer = t.store.blobs.createWriter();
+    const writer = t.store.blobs.createWriter({ readWhilePending: true });
     await pipeline(
       Readable.from(
         (function* () {
@@ -115,6 +115,22 @@ describe('blob store (files)', () => {
     expect(await opensslSha256(blobFile(ref.hash))).toBe(createHash('sha256').update(data).digest('hex'));
     expect((await pending.read()).equals(data)).toBe(true);
     await pending.discard();
+  });
+
+  it('keeps a pending blob in memory only for a writer that will read it back (readWhilePending)', async () => {
+    const data = randomBytes(512 * 1024);
+    for (const readWhilePending of [true, false]) {
+      const writer = t.store.blobs.createWriter({ readWhilePending });
+      await pipeline(Readable.from([data.subarray(0, 100_000), data.subarray(100_000)]), writer);
+      const pending = await writer.pending;
+      // Overwrite the temp file: a read served from memory still sees the data, one from the file does not.
+      const [temp] = (await readdir(join(t.dir, 'tmp'))).map((n) => join(t.dir, 'tmp', n));
+      await writeFile(temp!, Buffer.alloc(data.length));
+      const read = await pending.read({ start: 1000, end: 2000 });
+      expect(read.equals(data.subarray(1000, 2000))).toBe(readWhilePending);
+      expect(read.equals(Buffer.alloc(1000))).toBe(!readWhilePending);
+      await pending.discard();
+    }
   });
 
   it('reads ranges with start inclusive and end exclusive', async () => {

@@ -6,7 +6,7 @@
 import { sha256Hex } from '../../common/hash';
 import { promises as fs } from 'node:fs';
 import type { Readable } from 'node:stream';
-import type { BlobRef, BlobStore, BlobWriter, ByteRange } from '../types';
+import type { BlobRef, BlobStore, BlobWriter, BlobWriterOptions, ByteRange } from '../types';
 import { BlobNotFound } from '../errors';
 import { fitsInline, type StoreContext } from './context';
 import { assertBlobHash, blobPath } from './blob-files';
@@ -19,8 +19,8 @@ import { bufferStream, PendingBlobMemory } from './pending-blob-memory';
 export class EmbeddedBlobStore implements BlobStore {
   constructor(private readonly ctx: StoreContext) {}
 
-  createWriter(): BlobWriter {
-    return new TempBlobWriter(this.ctx);
+  createWriter(options: BlobWriterOptions = {}): BlobWriter {
+    return new TempBlobWriter(this.ctx, options);
   }
 
   async put(data: Buffer): Promise<BlobRef> {

@@ -5,16 +5,18 @@
  * later stored in the database) or as a temp file (made a content-addressed blob file).
  * Writes to the file are gathered into batches of WRITE_BATCH bytes: socket-sized chunks
  * (16 KB) written one by one cost a thread-pool round trip each, which made receiving a 1 MB
- * message twice as slow. A blob of up to READ_CACHE_BYTES is also kept in memory until it is
- * dropped, so the checks that read it right after receiving it (MIME scan, signature) do not
- * read the file back.
+ * message twice as slow. A blob of up to READ_CACHE_BYTES written with `readWhilePending` is
+ * also kept in memory until it is dropped, so the checks that read it right after receiving it
+ * (MIME scan, signature) do not read the file back. Without it (a dispatch, written once and
+ * never read back by its writer) the buffers go once written: held for a job's whole length,
+ * they outlived the young generation and every 64 MB of them cost a full collection.
  * File errors surface as the store's typed failures (a full disk is StorageFull).
  */
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { Writable } from 'node:stream';
 import type { Readable } from 'node:stream';
-import type { BlobRef, BlobWriter, ByteRange, PendingBlob } from '../types';
+import type { BlobRef, BlobWriter, BlobWriterOptions, ByteRange, PendingBlob } from '../types';
 import { BlobNotFound, InvalidStoreInput } from '../errors';
 import { fitsInline, type StoreContext } from './context';
 import { blobPath, installBlob } from './blob-files';
@@ -102,9 +104,13 @@ export class TempBlobWriter extends Writable implements BlobWriter {
   private unwritten: Buffer[] = [];
   private unwrittenBytes = 0;
 
-  constructor(private readonly ctx: StoreContext) {
+  constructor(
+    private readonly ctx: StoreContext,
+    options: BlobWriterOptions = {},
+  ) {
     super({ highWaterMark: 256 * 1024 });
-    this.memoryLimit = Math.max(READ_CACHE_BYTES, ctx.inlineBlobBytes);
+    // Inline blobs are kept whole in any case: their bytes go into the database.
+    this.memoryLimit = options.readWhilePending ? Math.max(READ_CACHE_BYTES, ctx.inlineBlobBytes) : ctx.inlineBlobBytes;
     this.tempPath = tempFilePath(ctx.paths.tmpDir, 'blob');
     this.pending = new Promise<PendingBlob>((resolve, reject) => {
       this.resolvePending = resolve;
