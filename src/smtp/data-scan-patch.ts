@@ -90,6 +90,7 @@ export const feedDataStream: FeedDataStream = function feedDataStream(input, don
     }
     if (chunk[dot + 1] === DOT) {
       const before = chunk.subarray(0, dot);
+      this._lastBytes = false;
       emitAhead();
       this._countDataBytes(before.length);
       if (out.writable) out.write(before);
