@@ -18,7 +18,10 @@ export interface MachineInfo {
 }
 
 export async function machineInfo(repo: string, workDir: string): Promise<MachineInfo> {
-  const git = await run('git', ['-C', repo, 'describe', '--always', '--dirty', '--abbrev=10'], { timeoutMs: 10_000 }).catch(() => undefined);
+  const git = await run('git', ['-C', repo, 'describe', '--always', '--abbrev=10'], { timeoutMs: 10_000 }).catch(() => undefined);
+  // Dirty means changed code: the results of an earlier run (bench/results) do not count.
+  const status = await run('git', ['-C', repo, 'status', '--porcelain', '--', '.', ':(exclude)bench/results'], { timeoutMs: 10_000 }).catch(() => undefined);
+  const dirty = status?.code === 0 && status.stdout.trim() !== '' ? '-dirty' : '';
   const df = await run('df', ['-T', workDir], { timeoutMs: 10_000 }).catch(() => undefined);
   const fsLine = df?.stdout.trim().split('\n')[1]?.split(/\s+/);
   return {
@@ -29,7 +32,7 @@ export async function machineInfo(repo: string, workDir: string): Promise<Machin
     node: process.version,
     postfix: PostfixInstance.available() ? await PostfixInstance.version() : 'not installed',
     dovecot: DovecotInstance.available() ? await DovecotInstance.version() : 'not installed',
-    kepdCommit: git?.code === 0 ? git.stdout.trim() : 'unknown',
+    kepdCommit: git?.code === 0 ? git.stdout.trim() + dirty : 'unknown',
     filesystem: fsLine ? `${fsLine[1]} (${fsLine[6]})` : 'unknown',
     date: new Date().toISOString(),
   };
