@@ -5,6 +5,9 @@
  */
 import Database from 'better-sqlite3';
 
+/** Address space for reading the database file through mmap (SQLite's own ceiling is ~2 GB). */
+export const MMAP_BYTES = 1024 * 1024 * 1024;
+
 export type SqlParam = string | number | bigint | Buffer | null;
 
 export interface SqliteOptions {
@@ -28,6 +31,11 @@ export class SqliteDb {
     // they only serve a rollback of the running transaction, and every RELEASE empties them.
     // Measured with the store microbenchmark: 284 → 101 pwrite calls per message.
     this.raw.pragma('temp_store = MEMORY');
+    // Database pages are read through a memory map, not read() into the connection's cache:
+    // each thread's connection drops its whole page cache whenever another commits (WAL), so
+    // the main and job threads re-read the same pages all the time. Reads only; writes still
+    // go through the WAL. Alternating 10 KB × 20 bench rows: 223–230 against 206–228 msg/s.
+    this.raw.pragma(`mmap_size = ${MMAP_BYTES}`);
   }
 
   /** A cached prepared statement. */

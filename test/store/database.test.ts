@@ -1,0 +1,42 @@
+/**
+ * The SQLite connection's settings (src/store/embedded/database.ts): database pages are read
+ * through a memory map, and a connection reading that way still sees every commit another
+ * connection makes, including ones the WAL checkpoint has already copied into the file.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MMAP_BYTES, SqliteDb } from '../../src/store/embedded/database';
+
+describe('SQLite connection', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'kepd-db-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads the database file through mmap and sees the commits of another connection', () => {
+    const file = join(dir, 'x.sqlite');
+    const writer = new SqliteDb({ file });
+    const reader = new SqliteDb({ file });
+    try {
+      expect(reader.raw.pragma('mmap_size', { simple: true })).toBe(MMAP_BYTES);
+      writer.raw.exec('CREATE TABLE t (k INTEGER PRIMARY KEY, v BLOB)');
+      const insert = writer.raw.prepare('INSERT INTO t (k, v) VALUES (?, ?)');
+      const sum = reader.raw.prepare('SELECT count(*) AS n, sum(length(v)) AS bytes FROM t');
+      for (let round = 1; round <= 5; round++) {
+        writer.raw.transaction(() => {
+          for (let i = 0; i < 200; i++) insert.run(round * 1000 + i, Buffer.alloc(3000, round));
+        })();
+        // Every other round, the frames go into the mapped file itself before the read.
+        if (round % 2 === 0) writer.raw.pragma('wal_checkpoint(TRUNCATE)');
+        expect(sum.get()).toEqual({ n: round * 200, bytes: round * 200 * 3000 });
+        const last = reader.raw.prepare('SELECT v FROM t WHERE k = ?').get(round * 1000 + 199) as { v: Buffer };
+        expect(last.v.equals(Buffer.alloc(3000, round))).toBe(true);
+      }
+    } finally {
+      reader.raw.close();
+      writer.raw.close();
+    }
+  });
+});
