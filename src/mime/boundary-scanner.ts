@@ -2,9 +2,9 @@
  * Incremental search for RFC 2046 boundary delimiters in a multipart body, fed chunk by
  * chunk. A delimiter line is "--" boundary ["--"] transport-padding CRLF at the start of a
  * line; the line break before it belongs to the delimiter, not to the preceding part.
- * Memory is bounded by two chunks plus a delimiter line: the unscanned tail and the next chunk
- * are copied into one of two scratch buffers used in turn, not into a new buffer per chunk
- * (which, for every 16 KB read, was garbage the collector had to find). Pure logic, no I/O.
+ * Memory is bounded by one chunk plus a delimiter line: the unscanned tail and the next chunk
+ * are joined in one reused scratch buffer, not in a new buffer per chunk (which, for every
+ * 16 KB read, was garbage the collector had to find). Pure logic, no I/O.
  */
 import type { PartRange } from './types';
 
@@ -31,10 +31,8 @@ type Decision = 'wait' | 'no' | { lineEnd: number; close: boolean };
 export class BoundaryScanner {
   private readonly pattern: Buffer;
   private buf: Buffer = Buffer.alloc(0);
-  /** Scratch buffers for tail + chunk; `buf` may be a view of one, so the other is filled next. */
-  private readonly scratch: Array<Buffer | undefined> = [undefined, undefined];
-  /** Which scratch buffer `buf` is a view of (-1: the caller's chunk). */
-  private inScratch = -1;
+  /** Where tail + chunk are joined; `buf` may be a view of it (Buffer#copy allows the overlap). */
+  private scratch?: Buffer;
   /** Absolute offset of buf[0]. */
   private base: number;
   /** Index in buf where the next search starts. */
@@ -61,26 +59,19 @@ export class BoundaryScanner {
     const keepFrom = Math.max(0, this.scanFrom - 2);
     const kept = this.buf.subarray(keepFrom);
     // Nothing kept (the first chunk, or all of it scanned): the chunk itself, not a copy.
-    if (kept.length === 0) {
-      this.buf = chunk;
-      this.inScratch = -1;
-    } else {
-      this.buf = this.joinInScratch(kept, chunk);
-    }
+    this.buf = kept.length === 0 ? chunk : this.joinInScratch(kept, chunk);
     this.base += keepFrom;
     this.scanFrom -= keepFrom;
     this.scan(false);
   }
 
   private joinInScratch(kept: Buffer, chunk: Buffer): Buffer {
-    const i = this.inScratch === 0 ? 1 : 0;
     const length = kept.length + chunk.length;
-    let target = this.scratch[i];
-    if (!target || target.length < length) target = this.scratch[i] = Buffer.allocUnsafe(Math.max(length, 2 * (target?.length ?? 0)));
-    kept.copy(target, 0);
-    chunk.copy(target, kept.length);
-    this.inScratch = i;
-    return target.subarray(0, length);
+    if (!this.scratch || this.scratch.length < length) this.scratch = Buffer.allocUnsafe(Math.max(length, 2 * (this.scratch?.length ?? 0)));
+    // The tail may lie further on in the scratch buffer itself: Buffer#copy allows the overlap.
+    kept.copy(this.scratch, 0);
+    chunk.copy(this.scratch, kept.length);
+    return this.scratch.subarray(0, length);
   }
 
   /** Ends the input; returns the parts, or a description of what is wrong. */
