@@ -3,17 +3,17 @@
  * through a memory map, and a connection reading that way still sees every commit another
  * connection makes, including ones the WAL checkpoint has already copied into the file.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MMAP_BYTES, SqliteDb } from '../../src/store/embedded/database';
+import { tempDataDir } from '../support/store-fixtures';
 
 describe('SQLite connection', () => {
   let dir: string;
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'kepd-db-'));
+  beforeEach(async () => {
+    dir = await tempDataDir();
   });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  afterEach(() => rm(dir, { recursive: true, force: true }));
 
   it('reads the database file through mmap and sees the commits of another connection', () => {
     const file = join(dir, 'x.sqlite');
