@@ -1,15 +1,17 @@
 /**
  * REM dispatch: what a recipient finds in INBOX — provider-signed S/MIME wrapping an
  * introduction, the original as message/rfc822 (exact bytes) and the submission evidence
- * (kep-rem.md §7, §10.6). Streams the original twice (digest, then copy) instead of buffering it.
+ * (kep-rem.md §7, §10.6). Made as the bytes before and after the original: the original is
+ * streamed once for the signature's digest, never buffered, and the store may keep the
+ * dispatch as those bytes around the original's own blob instead of copying it.
  */
-import type { Readable, Writable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { EvidenceData } from '../evidence/model';
 import { encodeText, formatAddress, newBoundary, rfc5322Date, sanitizeHeaderValue } from './format';
 import { dispatchIntro, renderIntroPart } from './intro';
 import { dispatchSubject } from './labels';
 import { closeDelimiter, delimiter, mixedOpen, renderEvidencePart, renderOriginalPartHead } from './parts';
-import { writeSignedMessage, type RemSigner } from './signed';
+import { signEnvelope, type RemSigner } from './signed';
 
 export interface DispatchInput {
   sender: string;
@@ -28,8 +30,13 @@ export interface DispatchInput {
   date: Date;
 }
 
-/** Writes the dispatch to `out` (not ended). */
-export async function writeDispatch(input: DispatchInput, signer: RemSigner, out: Writable): Promise<void> {
+/** A dispatch is `before` + the original's exact bytes + `after`. */
+export interface DispatchEnvelope {
+  before: Buffer;
+  after: Buffer;
+}
+
+export async function signDispatch(input: DispatchInput, signer: RemSigner): Promise<DispatchEnvelope> {
   const ev = input.acceptance.evidence;
   const msg = ev.message;
   if (!msg) throw new Error('acceptance evidence without message details');
@@ -54,7 +61,7 @@ export async function writeDispatch(input: DispatchInput, signer: RemSigner, out
   );
   // The original ends with CRLF; that CRLF is its last line, the delimiter brings its own.
   const tail = Buffer.from(delimiter(b) + renderEvidencePart(ev.type, input.acceptance.xml) + closeDelimiter(b), 'utf8');
-  await writeSignedMessage({
+  const envelope = await signEnvelope({
     headers: [
       ['From', formatAddress(input.serviceAddress, `On behalf of: ${input.sender}`)],
       ['Reply-To', formatAddress(input.sender)],
@@ -76,6 +83,6 @@ export async function writeDispatch(input: DispatchInput, signer: RemSigner, out
     ],
     inner: [head, input.original.createReadStream, tail],
     signer,
-    out,
   });
+  return { before: Buffer.concat([envelope.before, head]), after: Buffer.concat([tail, envelope.after]) };
 }

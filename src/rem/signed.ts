@@ -56,30 +56,21 @@ export interface SignedMessageInput {
   out: Writable;
 }
 
-/**
- * Writes the whole message to `out` (does not end it); returns the digest that was signed.
- * One pass over the content: it is hashed as it is written, and the signature part, which
- * follows it, is made at the end. On failure (e.g. no time-stamp) part of the message has been
- * written: the caller discards `out`, as after any write error.
- */
-export async function writeSignedMessage(input: SignedMessageInput): Promise<Buffer> {
-  const b = newBoundary('signed');
+/** The top-level header, preamble and first delimiter of a signed message with boundary `b`. */
+function signedHead(headers: SignedMessageInput['headers'], b: string): Buffer {
   const head =
     headerBlock([
-      ...input.headers,
+      ...headers,
       ['MIME-Version', '1.0'],
       ['Content-Type', `multipart/signed; protocol="application/pkcs7-signature"; micalg=sha-256; boundary="${b}"`],
     ]) +
     CRLF +
     `This is a KEP message signed by its provider (S/MIME).${CRLF}${CRLF}--${b}${CRLF}`;
-  await write(input.out, Buffer.from(head, 'utf8'));
-  const h = createHash('sha256');
-  await forEachChunk(input.inner, (c) => {
-    h.update(c);
-    return write(input.out, c);
-  });
-  const digest = h.digest();
-  const signature = await input.signer.signDigest(digest);
+  return Buffer.from(head, 'utf8');
+}
+
+/** The signature part and the close delimiter that follow the signed content. */
+function signedTail(b: string, signature: Buffer): Buffer {
   const tail =
     `${CRLF}--${b}${CRLF}` +
     headerBlock([
@@ -90,8 +81,50 @@ export async function writeSignedMessage(input: SignedMessageInput): Promise<Buf
     CRLF +
     base64Lines(signature) +
     `${CRLF}--${b}--${CRLF}`;
-  await write(input.out, Buffer.from(tail, 'utf8'));
+  return Buffer.from(tail, 'utf8');
+}
+
+/**
+ * Writes the whole message to `out` (does not end it); returns the digest that was signed.
+ * One pass over the content: it is hashed as it is written, and the signature part, which
+ * follows it, is made at the end. On failure (e.g. no time-stamp) part of the message has been
+ * written: the caller discards `out`, as after any write error.
+ */
+export async function writeSignedMessage(input: SignedMessageInput): Promise<Buffer> {
+  const b = newBoundary('signed');
+  await write(input.out, signedHead(input.headers, b));
+  const h = createHash('sha256');
+  await forEachChunk(input.inner, (c) => {
+    h.update(c);
+    return write(input.out, c);
+  });
+  const digest = h.digest();
+  await write(input.out, signedTail(b, await input.signer.signDigest(digest)));
   return digest;
+}
+
+/** A signed message as the bytes around its content: the message is `before` + content + `after`. */
+export interface SignedEnvelope {
+  before: Buffer;
+  after: Buffer;
+  /** SHA-256 of the content, as signed. */
+  digest: Buffer;
+}
+
+/**
+ * Signs the content without writing it anywhere (one pass to hash it), for a caller that
+ * stores the message as parts: the content may be bytes it already has stored (a dispatch's
+ * original), which then need not be copied.
+ */
+export async function signEnvelope(input: Omit<SignedMessageInput, 'out'>): Promise<SignedEnvelope> {
+  const b = newBoundary('signed');
+  const before = signedHead(input.headers, b);
+  const h = createHash('sha256');
+  await forEachChunk(input.inner, (c) => {
+    h.update(c);
+  });
+  const digest = h.digest();
+  return { before, after: signedTail(b, await input.signer.signDigest(digest)), digest };
 }
 
 /** Collects a Writable's output in memory (for small messages such as receipts). */

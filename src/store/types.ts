@@ -65,6 +65,13 @@ export interface BlobStore {
   read(hash: string, range?: ByteRange): Promise<Buffer>;
   createReadStream(hash: string, range?: ByteRange): Readable;
   exists(hash: string): Promise<boolean>;
+  /**
+   * The blob whose bytes are `parts` in order: literal bytes and the whole of stored blobs. The
+   * same blob (hash, size, durability) as put() of the concatenation, but a store may keep a
+   * large referenced blob by reference instead of copying it (a REM dispatch embeds the
+   * original unchanged).
+   */
+  compose(parts: ReadonlyArray<Buffer | BlobRef>): Promise<BlobRef>;
 }
 
 // ---------------------------------------------------------------- accounts

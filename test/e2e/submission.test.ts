@@ -5,11 +5,11 @@
  */
 import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ReasonCode } from '../../src/evidence/reasons';
 import { issueUserCertificate } from '../../src/pki/user-cert';
-import { addUser, DOMAIN, removeDir, startProvider, submit, settle, type TestProvider, type TestUser } from '../support/e2e';
+import { addUser, DOMAIN, imapLogin, removeDir, startProvider, submit, settle, type TestProvider, type TestUser } from '../support/e2e';
 import { checkWithStockTools, evidenceFor, header, mailbox, opensslSmimeVerify, queuedId } from '../support/e2e-inspect';
 import { tempDir, tool } from '../support/evidence-fixtures';
 import { crlf, signInCode, signWithOpenssl, unsigned, type OriginalSpec } from '../support/smime';
@@ -164,6 +164,53 @@ test('a pkijs-made signature with an RSA certificate naming the sender by nation
   const deliveries = evs.filter((e) => e.data.event === 'Delivery').map((e) => e.data.refersToRecipient).sort();
   expect(deliveries).toEqual([1, 2]);
   expect((await mailbox(p, ali.address, 'INBOX')).some((m) => m.record.providerMessageId === id)).toBe(true);
+});
+
+test('a message larger than the inline blob threshold: its dispatch embeds the stored original by reference, and IMAP serves it whole and in parts', async () => {
+  // 280 KB of text: over store.inline_blob_bytes (256 KiB), under this provider's 300,000-byte limit.
+  const line = 'Bu satır büyük bir KEP iletisinin gövdesidir; 0123456789 abcdefghij.\r\n';
+  const body = line.repeat(Math.ceil(280_000 / Buffer.byteLength(line)));
+  const raw = signWithOpenssl(spec(ali, [ayse], { body }), ali.certPath, ali.keyPath);
+  expect(raw.length).toBeGreaterThan(262_144);
+  const r = await submit(p, ali, raw, { to: [ayse.address] });
+  expect(r.response).toMatch(/^250 2\.0\.0 /);
+  const id = queuedId(r.response);
+  await settle(p);
+
+  const dispatch = (await mailbox(p, ayse.address, 'INBOX')).find((m) => m.record.providerMessageId === id)!;
+  const original = (await mailbox(p, ali.address, 'Sent')).find((m) => m.bytes.equals(raw))!;
+  expect(original).toBeDefined();
+  // Stored as parts around the original's own blob: no copy of its bytes, no file of its own.
+  const db = new Database(join(p.dir, 'db', 'kepd.sqlite'), { readonly: true });
+  try {
+    const parts = db.prepare('SELECT size, ref_hash FROM blob_parts WHERE hash = ? ORDER BY seq').all(dispatch.record.blobHash) as Array<{ size: number; ref_hash: string | null }>;
+    expect(parts.map((x) => x.ref_hash)).toEqual([null, original.record.blobHash, null]);
+    expect(parts.reduce((n, x) => n + x.size, 0)).toBe(dispatch.bytes.length);
+  } finally {
+    db.close();
+  }
+  expect(existsSync(join(p.dir, 'blobs', dispatch.record.blobHash.slice(0, 2), dispatch.record.blobHash))).toBe(false);
+  expect(createHash('sha256').update(dispatch.bytes).digest('hex')).toBe(dispatch.record.blobHash);
+  const v = await opensslSmimeVerify(p, dispatch.bytes);
+  expect(v.out).toContain('Verification successful');
+  expect(v.content.includes(raw)).toBe(true);
+
+  // What a mail client gets over IMAP: the whole message, and a part that spans the seam
+  // between the dispatch's own bytes and the embedded original.
+  const start = dispatch.bytes.indexOf(raw) - 100;
+  const client = await imapLogin(p, ayse);
+  try {
+    await client.mailboxOpen('INBOX');
+    const uids = (await client.search({ header: { 'X-REM-Message-Identifier': `<${id}@${DOMAIN}>` } }, { uid: true })) as number[];
+    expect(uids).toHaveLength(1);
+    const whole = await client.fetchOne(String(uids[0]), { source: true }, { uid: true });
+    expect(whole && whole.source?.equals(dispatch.bytes)).toBe(true);
+    const part = await client.fetchOne(String(uids[0]), { source: { start, maxLength: 1000 } }, { uid: true });
+    expect(part && part.source?.equals(dispatch.bytes.subarray(start, start + 1000))).toBe(true);
+  } finally {
+    await client.logout();
+  }
+  expect(await p.daemon.runtime.store.integrityCheck()).toEqual({ ok: true, problems: [] });
 });
 
 test('an opaque (application/pkcs7-mime) signed message is accepted', async () => {

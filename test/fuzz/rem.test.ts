@@ -9,10 +9,10 @@ import { EvidenceSigner, type EvidenceData } from '../../src/evidence';
 import { bufferSource } from '../../src/mime';
 import { MimeFormatError } from '../../src/mime/errors';
 import { signDetachedCades } from '../../src/pki/cms-sign';
-import { writeDispatch } from '../../src/rem/dispatch';
+import { signDispatch } from '../../src/rem/dispatch';
 import { parseRemMessage } from '../../src/rem/parse';
 import { buildReceipt } from '../../src/rem/receipt';
-import { BufferSink, type RemSigner } from '../../src/rem/signed';
+import type { RemSigner } from '../../src/rem/signed';
 import { BuiltInTsa } from '../../src/timestamp';
 import { fuzzParams, hostileBytes, typedOutcome } from '../support/fuzz';
 import { devPkiFixture, type DevPkiFixture } from '../support/pki';
@@ -38,8 +38,7 @@ beforeAll(async () => {
   };
   const xml = await new EvidenceSigner({ identity: pki.provider, timeStamper: tsa }).sign(data);
   const original = Buffer.from('From: ali.veli@kep.test\r\nSubject: fuzz\r\nContent-Type: text/plain\r\n\r\nhello\r\n');
-  const sink = new BufferSink();
-  await writeDispatch(
+  const envelope = await signDispatch(
     {
       sender: 'ali.veli@kep.test',
       subject: 'fuzz',
@@ -53,9 +52,8 @@ beforeAll(async () => {
       date: new Date(),
     },
     signer,
-    sink.stream,
   );
-  dispatch = sink.toBuffer();
+  dispatch = Buffer.concat([envelope.before, original, envelope.after]);
   receipt = await buildReceipt({ evidence: data, xml, providerName: 'Test KEP', serviceAddress: 'kep@kep.test', to: 'ali.veli@kep.test', date: new Date() }, signer);
 });
 afterAll(() => pki?.cleanup());

@@ -11,10 +11,10 @@ import { bufferSource, hashRange } from '../../src/mime';
 import { signDetachedCades } from '../../src/pki/cms-sign';
 import { verifyDetachedCms } from '../../src/pki/cms-verify';
 import { BuiltInTsa } from '../../src/timestamp';
-import { writeDispatch } from '../../src/rem/dispatch';
+import { signDispatch } from '../../src/rem/dispatch';
 import { parseRemMessage } from '../../src/rem/parse';
 import { buildReceipt } from '../../src/rem/receipt';
-import { BufferSink, type RemSigner } from '../../src/rem/signed';
+import type { RemSigner } from '../../src/rem/signed';
 import { devPkiFixture, openssl, type DevPkiFixture } from '../support/pki';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -74,7 +74,7 @@ test('a receipt: stock openssl verifies it; it parses back with its one evidence
   expect(cms.signatureTimeStamp).toBeDefined();
 });
 
-test('a dispatch streams the original unchanged between introduction and evidence, and openssl verifies it', async () => {
+test('a dispatch is signed bytes around the original, unchanged, and openssl verifies the whole', async () => {
   // An original with 8-bit text, long lines and a boundary-like line of its own.
   const original = Buffer.from(
     'From: ali.veli@kep.test\r\nTo: ayse.kaya@kep.test\r\nSubject: =?UTF-8?Q?=C3=B6deme?=\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n' +
@@ -83,8 +83,7 @@ test('a dispatch streams the original unchanged between introduction and evidenc
   );
   const data = evidence();
   const xml = await evidenceSigner.sign(data);
-  const sink = new BufferSink();
-  await writeDispatch(
+  const envelope = await signDispatch(
     {
       sender: 'ali.veli@kep.test',
       subject: 'ödeme',
@@ -99,9 +98,8 @@ test('a dispatch streams the original unchanged between introduction and evidenc
       date: new Date(),
     },
     signer,
-    sink.stream,
   );
-  const eml = sink.toBuffer();
+  const eml = Buffer.concat([envelope.before, original, envelope.after]);
   expect(await smimeVerify(eml)).toContain('Verification successful');
   const parsed = await parseRemMessage(bufferSource(eml));
   expect(parsed.original).toBeDefined();

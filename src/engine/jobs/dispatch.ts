@@ -9,7 +9,7 @@
  */
 import type { EvidenceData } from '../../evidence/model';
 import { ReasonCode } from '../../evidence/reasons';
-import { writeDispatch } from '../../rem/dispatch';
+import { signDispatch } from '../../rem/dispatch';
 import { deliveryRefusal, routeRecipient } from '../../policy/recipients';
 import type { ClaimedJob, StoreOp } from '../../store/types';
 import { evidenceOps, issueEvidence, receiptJobOp, sentCopyOp, type IssuedEvidence } from '../issue';
@@ -35,10 +35,7 @@ export async function runDispatchJob(rt: Runtime, job: ClaimedJob): Promise<void
   };
   const original = await inspectOriginal(source);
 
-  const writer = rt.store.blobs.createWriter();
-  // The dispatch is signed (a TSA request) before its first byte is written: an attempt that
-  // fails must still close the writer, or its temp file and descriptor outlive it.
-  await writeDispatch(
+  const envelope = await signDispatch(
     {
       sender: submission.sender,
       subject: submission.subject,
@@ -54,16 +51,9 @@ export async function runDispatchJob(rt: Runtime, job: ClaimedJob): Promise<void
       date: rt.now(),
     },
     rt.remSigner,
-    writer,
-  ).catch(async (err: unknown) => {
-    writer.destroy();
-    // Rethrow only once the temp file is gone: on a full disk its bytes are the room the
-    // job's failure record needs (else the retry is not recorded and waits for the lease).
-    await writer.pending.catch(() => undefined);
-    throw err;
-  });
-  writer.end();
-  const dispatchBlob = await (await writer.pending).commit();
+  );
+  // The original's own blob between the new bytes: a large one is not copied (BlobStore.compose).
+  const dispatchBlob = await rt.store.blobs.compose([envelope.before, submission.blob, envelope.after]);
 
   const ops: StoreOp[] = [];
   const sender = await rt.store.accounts.getById(submission.accountId);

@@ -312,11 +312,29 @@ CREATE TABLE blob_data (
 ) STRICT;
 `;
 
+/**
+ * Composite blobs: a blob whose bytes are its parts in order, each literal bytes or the whole
+ * of another stored blob (composite-blobs.ts). The reference keeps that blob from the sweep.
+ */
+const V5 = `
+CREATE TABLE blob_parts (
+  hash     TEXT NOT NULL REFERENCES blobs(hash),
+  seq      INTEGER NOT NULL,
+  size     INTEGER NOT NULL,
+  data     BLOB,
+  ref_hash TEXT REFERENCES blobs(hash),
+  PRIMARY KEY (hash, seq),
+  CHECK ((data IS NULL) != (ref_hash IS NULL))
+) STRICT;
+CREATE INDEX blob_parts_ref ON blob_parts(ref_hash) WHERE ref_hash IS NOT NULL;
+`;
+
 const MIGRATIONS: readonly Migration[] = [
   { version: 1, steps: [V1] },
   { version: 2, steps: [V2] },
   { version: 3, steps: [V3] },
   { version: 4, steps: [V4_CREATE, importArchiveFiles, V4_SWAP] },
+  { version: 5, steps: [V5] },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

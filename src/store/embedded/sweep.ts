@@ -3,7 +3,8 @@
  * the files before committing: a concurrent PendingBlob.commit() in another process (which
  * registers its row first, under the same write lock) either refreshes the row before the
  * sweep reads it, or runs after the sweep and finds no file, so it links its own. An inline
- * blob goes with its row; a commit that references the same bytes staged stores them anew.
+ * blob goes with its row; a commit that references the same bytes staged stores them anew. A
+ * blob that a composite names (composite-blobs.ts) is referenced like one a message names.
  */
 import { closeSync, existsSync, fsyncSync, openSync, rmSync } from 'node:fs';
 import type { StoreContext } from './context';
@@ -28,18 +29,21 @@ export function sweepBlobs(ctx: StoreContext, olderThanMs = DEFAULT_BLOB_GRACE_M
     const rows = db.all<{ hash: string; size: number; inline: number }>(
       `SELECT hash, size, EXISTS (SELECT 1 FROM blob_data d WHERE d.hash = b.hash) AS inline FROM blobs b WHERE touched_at < ?
          AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.blob_hash = b.hash)
-         AND NOT EXISTS (SELECT 1 FROM submissions s WHERE s.blob_hash = b.hash)`,
+         AND NOT EXISTS (SELECT 1 FROM submissions s WHERE s.blob_hash = b.hash)
+         AND NOT EXISTS (SELECT 1 FROM blob_parts p WHERE p.ref_hash = b.hash)`,
       cutoff,
     );
     const dirs = new Set<string>();
     let bytes = 0;
     for (const r of rows) {
       if (r.inline === 1) db.run('DELETE FROM blob_data WHERE hash = ?', r.hash);
+      // A composite's parts go with it; the blobs they name are swept once nothing else holds them.
+      const composite = db.run('DELETE FROM blob_parts WHERE hash = ?', r.hash).changes > 0;
       db.run('DELETE FROM blobs WHERE hash = ?', r.hash);
       bytes += r.size;
       const file = blobPath(ctx.paths.blobsDir, r.hash);
       // An inline blob has no file, unless a racing writer also made one: that goes too.
-      if (r.inline === 1 && !existsSync(file)) continue;
+      if ((r.inline === 1 || composite) && !existsSync(file)) continue;
       rmSync(file, { force: true });
       dirs.add(blobDir(ctx.paths.blobsDir, r.hash));
     }
