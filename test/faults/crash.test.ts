@@ -31,6 +31,7 @@ test(
       downMs: [0, 200],
       settleTimeoutMs: SOAK ? 300_000 : 90_000,
       unsignedRatio: 0.05,
+      largeRatio: 0.1,
       tsaFaults: SOAK ? { everyMs: [2000, 8000], forMs: [300, 2000] } : { everyMs: [1500, 3000], forMs: [300, 1000] },
       stockToolSample: SOAK ? 24 : 4,
       progress: SOAK ? (line) => process.stderr.write(`${line}\n`) : undefined,
@@ -50,6 +51,7 @@ test(
     expect(f.accepted).toBeGreaterThan(0);
     expect(f.readsDelivered).toBeGreaterThan(0);
     expect(f.unreadDispatches).toBeGreaterThan(0);
+    expect(f.compositeDispatches).toBeGreaterThan(0);
     expect(f.stockToolChecks).toBeGreaterThan(0);
   },
   SOAK ? 3 * 3600_000 : 240_000,

@@ -30,6 +30,8 @@ export interface CrashRunOptions {
   downMs: [number, number];
   settleTimeoutMs: number;
   unsignedRatio: number;
+  /** Share of signed originals over the inline blob threshold. */
+  largeRatio?: number;
   /** Time-stamp authority faults during the run: a fault window every `everyMs`, lasting `forMs`. */
   tsaFaults?: { everyMs: [number, number]; forMs: [number, number] };
   env?: Record<string, string>;
@@ -147,7 +149,7 @@ export async function runCrashScenario(opts: CrashRunOptions): Promise<CrashRunR
       }
     },
   });
-  const load = new SmtpLoad(runner, provider.users, { sessions: opts.sessions, caPem: provider.caPem, unsignedRatio: opts.unsignedRatio, tag: opts.tag });
+  const load = new SmtpLoad(runner, provider.users, { sessions: opts.sessions, caPem: provider.caPem, unsignedRatio: opts.unsignedRatio, largeRatio: opts.largeRatio, tag: opts.tag });
   const readers = opts.readers ? new ImapReaders(runner, provider.users, { caPem: provider.caPem }) : undefined;
   const kills: KillRecord[] = [];
   let killing = true;
@@ -256,7 +258,7 @@ export function summarize(result: CrashRunResult): string {
       `with fetches in flight ${result.kills.filter((k) => k.fetchesInFlight > 0).length}`,
     `messages sent ${f.sent}: 250 ${f.accepted}, 4xx ${f.refused4xx}, 5xx ${f.refused5xx}, unknown ${f.unknown} ` +
       `(completed once ${f.unknownCompleted}, left nothing ${f.unknownLeftNothing}); stored ${f.submissionsStored}`,
-    `evidence ${f.evidence} (${Object.entries(f.evidenceByKind).map(([k, v]) => `${k} ${v}`).join(', ')}), receipts ${f.receipts}, dispatches ${f.dispatches}`,
+    `evidence ${f.evidence} (${Object.entries(f.evidenceByKind).map(([k, v]) => `${k} ${v}`).join(', ')}), receipts ${f.receipts}, dispatches ${f.dispatches} (${f.compositeDispatches} as parts around a large original)`,
     `reads: delivered ${f.readsDelivered}, interrupted with evidence ${f.readsInterruptedWithEvidence}, interrupted without ${f.readsInterruptedWithoutEvidence}, unread dispatches ${f.unreadDispatches}`,
     `orphan blobs swept ${f.orphanBlobsSwept}, unindexed archive files ${f.unindexedArchiveFiles}, stock-tool checks ${f.stockToolChecks}, daemon error lines ${result.daemonErrors.length}, handles leaked ${result.leakedHandles.length}`,
     `TSA faults injected ${Object.values(result.tsaFaults).reduce((a, b) => a + b, 0)} (${Object.entries(result.tsaFaults).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'})`,

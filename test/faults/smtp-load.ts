@@ -7,7 +7,7 @@
 import { randomInt } from 'node:crypto';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { KepdRunner, Ports } from './kepd-process';
-import { signedOriginal, unsignedOriginal, type FaultUser } from './provider';
+import { largeSignedOriginal, signedOriginal, unsignedOriginal, type FaultUser } from './provider';
 
 export type Outcome =
   | { kind: 'accepted'; id: string }
@@ -22,6 +22,8 @@ export interface SubmissionEntry {
   recipients: string[];
   /** Signed by the sender: must be accepted; unsigned ones must be refused with evidence. */
   signed: boolean;
+  /** Over the store's inline blob threshold (a file blob; its dispatch a composite around it). */
+  large?: boolean;
   outcome?: Outcome;
 }
 
@@ -30,11 +32,16 @@ export interface SmtpLoadOptions {
   caPem: string;
   /** Share of unsigned originals (refused, with a rejection evidence). */
   unsignedRatio?: number;
+  /** Share of signed originals of LARGE_BYTES. */
+  largeRatio?: number;
   maxRecipients?: number;
   /** Pause between two messages of one session. */
   pauseMs?: [number, number];
   tag: string;
 }
+
+/** Over the default store.inline_blob_bytes (256 KiB). */
+const LARGE_BYTES = 300_000;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -82,12 +89,14 @@ export class SmtpLoad {
     const count = 1 + randomInt(Math.min(this.opts.maxRecipients ?? 3, others.length));
     const recipients = [...others].sort(() => Math.random() - 0.5).slice(0, count).map((u) => u.address);
     const n = this.next++;
+    const signed = Math.random() >= (this.opts.unsignedRatio ?? 0);
     return {
       n,
       uaMessageId: `<${this.opts.tag}-${n}@client.test>`,
       sender: sender.address,
       recipients,
-      signed: Math.random() >= (this.opts.unsignedRatio ?? 0),
+      signed,
+      large: signed && Math.random() < (this.opts.largeRatio ?? 0),
     };
   }
 
@@ -102,9 +111,11 @@ export class SmtpLoad {
         const from = this.users[index % this.users.length]!;
         const entry = this.pick(from);
         const subject = `Hata testi ${entry.n}`;
-        const raw = entry.signed
-          ? signedOriginal(from, entry.recipients, subject, entry.uaMessageId)
-          : unsignedOriginal(from, entry.recipients, subject, entry.uaMessageId);
+        const raw = !entry.signed
+          ? unsignedOriginal(from, entry.recipients, subject, entry.uaMessageId)
+          : entry.large
+            ? largeSignedOriginal(from, entry.recipients, subject, entry.uaMessageId, LARGE_BYTES)
+            : signedOriginal(from, entry.recipients, subject, entry.uaMessageId);
         if (!conn || conn.ports !== ports) {
           conn?.transport.close();
           conn = { transport: this.transport(ports, from, (index + entry.n) % 2 === 0), ports };
