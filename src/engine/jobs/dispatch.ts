@@ -13,12 +13,16 @@ import { signDispatch } from '../../rem/dispatch';
 import { deliveryRefusal, routeRecipient } from '../../policy/recipients';
 import type { ClaimedJob, StoreOp } from '../../store/types';
 import { evidenceOps, issueEvidence, receiptJobOp, sentCopyOp, type IssuedEvidence } from '../issue';
+import { bufferSource, type RangeSource } from '../../mime';
 import { inspectOriginal } from '../original';
 import { loadAcceptance } from '../archived';
 import type { Runtime } from '../runtime';
 import { PermanentJobError } from './errors';
 import { submissionEvidenceBase } from './evidence-base';
 import { receiptOp, type ReceiptSubject } from './receipt';
+
+/** Originals up to this size are held in memory for the job's length (the inline blob default). */
+const READ_ONCE_BYTES = 256 * 1024;
 
 export async function runDispatchJob(rt: Runtime, job: ClaimedJob): Promise<void> {
   const id = String(job.payload.messageId ?? '');
@@ -28,11 +32,16 @@ export async function runDispatchJob(rt: Runtime, job: ClaimedJob): Promise<void
   if (!acceptance) throw new PermanentJobError(`acceptance evidence of ${id} not found`);
   const acceptanceData = acceptance.data;
 
-  const source = {
-    size: submission.blob.size,
-    read: (range?: { start?: number; end?: number }) => rt.store.blobs.read(submission.blob.hash, range),
-    createReadStream: (range?: { start?: number; end?: number }) => rt.store.blobs.createReadStream(submission.blob.hash, range),
-  };
+  // A small original is read once, for its header, the signature's digest and the dispatch's
+  // bytes; a large one is streamed for the first two and kept by reference in the third.
+  const bytes = submission.blob.size <= READ_ONCE_BYTES ? await rt.store.blobs.read(submission.blob.hash) : undefined;
+  const source: RangeSource = bytes
+    ? bufferSource(bytes)
+    : {
+        size: submission.blob.size,
+        read: (range) => rt.store.blobs.read(submission.blob.hash, range),
+        createReadStream: (range) => rt.store.blobs.createReadStream(submission.blob.hash, range),
+      };
   const original = await inspectOriginal(source);
 
   const envelope = await signDispatch(
@@ -52,8 +61,8 @@ export async function runDispatchJob(rt: Runtime, job: ClaimedJob): Promise<void
     },
     rt.remSigner,
   );
-  // The original's own blob between the new bytes: a large one is not copied (BlobStore.compose).
-  const dispatchBlob = await rt.store.blobs.compose([envelope.before, submission.blob, envelope.after]);
+  // A large original's own blob between the new bytes is not copied (BlobStore.compose).
+  const dispatchBlob = await rt.store.blobs.compose([envelope.before, bytes ?? submission.blob, envelope.after]);
 
   const ops: StoreOp[] = [];
   const sender = await rt.store.accounts.getById(submission.accountId);
