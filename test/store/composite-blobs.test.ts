@@ -104,6 +104,17 @@ describe('composite blobs', () => {
     expect(partRows(t.dir).filter((r) => r.hash === a.hash)).toHaveLength(2);
   });
 
+  it('the same bytes put as a blob of their own are not written again as a file', async () => {
+    const original = await fileBlob(30_000);
+    const before = Buffer.from('around ');
+    const ref = await t.store.blobs.compose([before, original.ref]);
+    const files = await blobFiles(t.dir);
+    const whole = Buffer.concat([before, original.data]);
+    expect(await t.store.blobs.put(whole)).toEqual(ref);
+    expect(await blobFiles(t.dir)).toEqual(files);
+    expect((await t.store.blobs.read(ref.hash)).equals(whole)).toBe(true);
+  });
+
   it('copies what is small: a result that fits inline, and inline blobs within a large one', async () => {
     const small = Buffer.from('small original\r\n');
     const smallRef = await t.store.blobs.put(small);

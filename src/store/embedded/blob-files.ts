@@ -5,7 +5,7 @@ import type { BlobRef } from '../types';
 import { InvalidStoreInput } from '../errors';
 import type { StoreContext } from './context';
 import { ensureDirDurable, fsyncDir, isErrno, removeIfExists } from './files';
-import { hasInline, touchBlobRowInTx } from './inline-blobs';
+import { blobRow, touchBlobRowInTx } from './inline-blobs';
 
 const HASH = /^[0-9a-f]{64}$/;
 
@@ -27,13 +27,14 @@ export function blobPath(blobsDir: string, hash: string): string {
 
 /**
  * Records the blob in the index, or refreshes touched_at so a concurrent sweep leaves it
- * alone; true when its bytes are already stored in the database (no file needed).
+ * alone; true when its bytes are already stored in the database, inline or as parts (no file
+ * needed).
  */
 export function registerBlob(ctx: StoreContext, ref: BlobRef): Promise<boolean> {
   return ctx.writer.submit({
     run: () => {
       touchBlobRowInTx(ctx, ref);
-      return hasInline(ctx, ref.hash);
+      return blobRow(ctx, ref.hash)?.kind !== 'file';
     },
   });
 }

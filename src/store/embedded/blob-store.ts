@@ -15,9 +15,9 @@ import { fitsInline, type StoreContext } from './context';
 import { assertBlobHash, blobPath } from './blob-files';
 import { TempBlobWriter } from './blob-writer';
 import { fileRangeStream, readFileRange, resolveRange, type ResolvedRange } from './byte-range';
-import { compositeParts, isComposite, segmentsOf, storeCompositeInTx, type CompositePart, type CompositeSegment } from './composite-blobs';
+import { compositeParts, segmentsOf, storeCompositeInTx, type CompositePart, type CompositeSegment } from './composite-blobs';
 import { isErrno } from './files';
-import { blobRow, hasInline, readInlineRange, sliceRange } from './inline-blobs';
+import { blobRow, readInlineRange, sliceRange } from './inline-blobs';
 import { bufferStream, PendingBlobMemory } from './pending-blob-memory';
 
 function assertRef(ref: BlobRef): void {
@@ -93,7 +93,12 @@ export class EmbeddedBlobStore implements BlobStore {
     }
     // Kept by reference: blobs stored outside the database rows (files, composites). Inline
     // and merely staged ones are copied: their bytes are small, or not stored yet.
-    const byReference = new Set(parts.filter((p): p is BlobRef => !Buffer.isBuffer(p) && blobRow(this.ctx, p.hash)?.inline === 0).map((p) => p.hash));
+    const byReference = new Set<string>();
+    for (const p of parts) {
+      if (Buffer.isBuffer(p)) continue;
+      const kind = blobRow(this.ctx, p.hash)?.kind;
+      if (kind === 'file' || kind === 'composite') byReference.add(p.hash);
+    }
     if (byReference.size === 0) return this.copyToWriter(parts);
     const hasher = createHash('sha256');
     const stored: CompositePart[] = [];
@@ -147,7 +152,9 @@ export class EmbeddedBlobStore implements BlobStore {
 
   async exists(hash: string): Promise<boolean> {
     assertBlobHash(hash);
-    if (this.ctx.staged.get(hash) || hasInline(this.ctx, hash) || isComposite(this.ctx, hash)) return true;
+    if (this.ctx.staged.get(hash)) return true;
+    const kind = blobRow(this.ctx, hash)?.kind;
+    if (kind === 'inline' || kind === 'composite') return true;
     try {
       await fs.access(blobPath(this.ctx.paths.blobsDir, hash));
       return true;

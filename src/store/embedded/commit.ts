@@ -11,7 +11,6 @@ import { BlobNotFound, InvalidStoreInput } from '../errors';
 import { notify, type StoreContext } from './context';
 import { assertBlobHash, blobPath } from './blob-files';
 import { prepareEvidence, putEvidenceInTx, type PreparedEvidence } from './evidence';
-import { isComposite } from './composite-blobs';
 import { asStoreFailure } from './failures';
 import { isErrno } from './files';
 import { blobRow, storeStagedInTx, type StagedReference } from './inline-blobs';
@@ -55,15 +54,13 @@ async function prepareBlob(ctx: StoreContext, ref: BlobRef, staged: Map<string, 
   const mem = ctx.staged.get(ref.hash);
   if (mem && mem.size !== ref.size) throw new InvalidStoreInput(`blob ${ref.hash} has ${mem.size} bytes, not ${ref.size}`);
   if (mem) {
-    const inline = !row || row.inline === 1 || (!isComposite(ctx, ref.hash) && !(await fileInPlace(ctx, ref)));
+    const inline = !row || row.kind === 'inline' || (row.kind === 'file' && !(await fileInPlace(ctx, ref)));
     staged.set(ref.hash, { ...mem, inline });
     return;
   }
   // Not staged here: the transaction checks the row; a file row also needs its file.
-  if (row && row.inline === 0) {
-    if (!isComposite(ctx, ref.hash)) await assertBlobFile(ctx, ref);
-    else if (row.size !== ref.size) throw new InvalidStoreInput(`blob ${ref.hash} has ${row.size} bytes, not ${ref.size}`);
-  }
+  if (row?.kind === 'file') await assertBlobFile(ctx, ref);
+  else if (row?.kind === 'composite' && row.size !== ref.size) throw new InvalidStoreInput(`blob ${ref.hash} has ${row.size} bytes, not ${ref.size}`);
 }
 
 async function prepare(ctx: StoreContext, ops: StoreOp[]): Promise<Prepared> {

@@ -9,6 +9,7 @@
 import type { BlobRef } from '../types';
 import type { ResolvedRange } from './byte-range';
 import type { StoreContext } from './context';
+import { blobRow, touchBlobRowInTx } from './inline-blobs';
 
 /** A part as stored: its size, and either its bytes or the hash of the blob it is. */
 export interface CompositePart {
@@ -29,32 +30,17 @@ export function compositeParts(ctx: StoreContext, hash: string): CompositePart[]
   return rows.map((r) => (r.ref_hash !== null ? { size: r.size, ref: r.ref_hash } : { size: r.size, data: r.data ?? Buffer.alloc(0) }));
 }
 
-export function isComposite(ctx: StoreContext, hash: string): boolean {
-  return ctx.db.get('SELECT 1 FROM blob_parts WHERE hash = ? LIMIT 1', hash) !== undefined;
-}
-
 /**
  * Inside a write transaction: the composite's row (new, or touched) and, unless its content is
  * already stored under that hash (inline, as a file or as a composite), its parts. A referenced
  * blob must have its row (the foreign key fails the transaction otherwise).
  */
 export function storeCompositeInTx(ctx: StoreContext, blob: BlobRef, parts: CompositePart[], fileExists: () => boolean): void {
-  const { db } = ctx;
-  const stored = db.get<{ kind: number }>(
-    'SELECT EXISTS (SELECT 1 FROM blob_data WHERE hash = ?) OR EXISTS (SELECT 1 FROM blob_parts WHERE hash = ?) AS kind',
-    blob.hash,
-    blob.hash,
-  );
-  db.run(
-    `INSERT INTO blobs (hash, size, touched_at) VALUES (?, ?, ?)
-     ON CONFLICT (hash) DO UPDATE SET touched_at = excluded.touched_at`,
-    blob.hash,
-    blob.size,
-    ctx.now().getTime(),
-  );
-  if (stored?.kind === 1 || fileExists()) return;
+  const row = blobRow(ctx, blob.hash);
+  touchBlobRowInTx(ctx, blob);
+  if ((row && row.kind !== 'file') || fileExists()) return;
   parts.forEach((p, seq) => {
-    db.run('INSERT INTO blob_parts (hash, seq, size, data, ref_hash) VALUES (?, ?, ?, ?, ?)', blob.hash, seq, p.size, p.data ?? null, p.ref ?? null);
+    ctx.db.run('INSERT INTO blob_parts (hash, seq, size, data, ref_hash) VALUES (?, ?, ?, ?, ?)', blob.hash, seq, p.size, p.data ?? null, p.ref ?? null);
   });
 }
 

@@ -1,7 +1,8 @@
 /**
  * Blobs kept inside the database (`blob_data`, keyed by hash): the small ones. Their `blobs`
- * row is the same as a file blob's (size, touched_at), so references, the sweep's grace period
- * and the quota work alike for both kinds; the kind is whether a `blob_data` row exists.
+ * row is the same as a file blob's or a composite's (size, touched_at), so references, the
+ * sweep's grace period and the quota work alike for every kind; the kind is which table holds
+ * the bytes (BLOB_KIND_SQL).
  */
 import type { StoreContext } from './context';
 import type { ResolvedRange } from './byte-range';
@@ -13,17 +14,21 @@ export interface StagedReference extends StagedBlob {
   inline: boolean;
 }
 
+/** Where a registered blob's bytes are: in `blob_data`, as `blob_parts` (composite-blobs.ts), or in its file. */
+export type BlobKind = 'inline' | 'composite' | 'file';
+
+/** The kind of the `blobs` row aliased `b`, as an SQL expression. */
+export const BLOB_KIND_SQL = `CASE WHEN EXISTS (SELECT 1 FROM blob_data d WHERE d.hash = b.hash) THEN 'inline'
+  WHEN EXISTS (SELECT 1 FROM blob_parts p WHERE p.hash = b.hash) THEN 'composite' ELSE 'file' END`;
+
 export interface BlobRow {
   size: number;
   touched_at: number;
-  inline: number;
+  kind: BlobKind;
 }
 
 export function blobRow(ctx: StoreContext, hash: string): BlobRow | undefined {
-  return ctx.db.get<BlobRow>(
-    'SELECT size, touched_at, EXISTS (SELECT 1 FROM blob_data d WHERE d.hash = b.hash) AS inline FROM blobs b WHERE hash = ?',
-    hash,
-  );
+  return ctx.db.get<BlobRow>(`SELECT size, touched_at, ${BLOB_KIND_SQL} AS kind FROM blobs b WHERE hash = ?`, hash);
 }
 
 /**
@@ -55,10 +60,6 @@ export function readInlineRange(ctx: StoreContext, hash: string, range: Resolved
   if (!row) return undefined;
   // substr() of an empty result may come back as text or null; a range past the end is empty.
   return Buffer.isBuffer(row.part) ? row.part : Buffer.alloc(0);
-}
-
-export function hasInline(ctx: StoreContext, hash: string): boolean {
-  return ctx.db.get('SELECT 1 FROM blob_data WHERE hash = ?', hash) !== undefined;
 }
 
 /** A slice of in-memory bytes by range (`end` may be Infinity). */

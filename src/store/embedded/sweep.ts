@@ -9,6 +9,7 @@
 import { closeSync, existsSync, fsyncSync, openSync, rmSync } from 'node:fs';
 import type { StoreContext } from './context';
 import { blobDir, blobPath } from './blob-files';
+import { BLOB_KIND_SQL, type BlobKind } from './inline-blobs';
 
 export const DEFAULT_BLOB_GRACE_MS = 60 * 60 * 1000;
 
@@ -26,8 +27,8 @@ export function sweepBlobs(ctx: StoreContext, olderThanMs = DEFAULT_BLOB_GRACE_M
   // A batch of its own: it removes files inside its transaction.
   return ctx.writer.submit({ alone: true, run: () => {
     const cutoff = ctx.now().getTime() - olderThanMs;
-    const rows = db.all<{ hash: string; size: number; inline: number }>(
-      `SELECT hash, size, EXISTS (SELECT 1 FROM blob_data d WHERE d.hash = b.hash) AS inline FROM blobs b WHERE touched_at < ?
+    const rows = db.all<{ hash: string; size: number; kind: BlobKind }>(
+      `SELECT hash, size, ${BLOB_KIND_SQL} AS kind FROM blobs b WHERE touched_at < ?
          AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.blob_hash = b.hash)
          AND NOT EXISTS (SELECT 1 FROM submissions s WHERE s.blob_hash = b.hash)
          AND NOT EXISTS (SELECT 1 FROM blob_parts p WHERE p.ref_hash = b.hash)`,
@@ -36,14 +37,14 @@ export function sweepBlobs(ctx: StoreContext, olderThanMs = DEFAULT_BLOB_GRACE_M
     const dirs = new Set<string>();
     let bytes = 0;
     for (const r of rows) {
-      if (r.inline === 1) db.run('DELETE FROM blob_data WHERE hash = ?', r.hash);
+      if (r.kind === 'inline') db.run('DELETE FROM blob_data WHERE hash = ?', r.hash);
       // A composite's parts go with it; the blobs they name are swept once nothing else holds them.
-      const composite = db.run('DELETE FROM blob_parts WHERE hash = ?', r.hash).changes > 0;
+      if (r.kind === 'composite') db.run('DELETE FROM blob_parts WHERE hash = ?', r.hash);
       db.run('DELETE FROM blobs WHERE hash = ?', r.hash);
       bytes += r.size;
       const file = blobPath(ctx.paths.blobsDir, r.hash);
-      // An inline blob has no file, unless a racing writer also made one: that goes too.
-      if ((r.inline === 1 || composite) && !existsSync(file)) continue;
+      // Only a file blob has a file, unless a racing writer also made one: that goes too.
+      if (r.kind !== 'file' && !existsSync(file)) continue;
       rmSync(file, { force: true });
       dirs.add(blobDir(ctx.paths.blobsDir, r.hash));
     }
