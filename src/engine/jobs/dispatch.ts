@@ -21,9 +21,6 @@ import { PermanentJobError } from './errors';
 import { submissionEvidenceBase } from './evidence-base';
 import { receiptOp, type ReceiptSubject } from './receipt';
 
-/** Originals up to this size are held in memory for the job's length (the inline blob default). */
-const READ_ONCE_BYTES = 256 * 1024;
-
 export async function runDispatchJob(rt: Runtime, job: ClaimedJob): Promise<void> {
   const id = String(job.payload.messageId ?? '');
   const submission = await rt.store.submissions.get(id);
@@ -32,9 +29,10 @@ export async function runDispatchJob(rt: Runtime, job: ClaimedJob): Promise<void
   if (!acceptance) throw new PermanentJobError(`acceptance evidence of ${id} not found`);
   const acceptanceData = acceptance.data;
 
-  // A small original is read once, for its header, the signature's digest and the dispatch's
-  // bytes; a large one is streamed for the first two and kept by reference in the third.
-  const bytes = submission.blob.size <= READ_ONCE_BYTES ? await rt.store.blobs.read(submission.blob.hash) : undefined;
+  // An original the store keeps inline (small) is read once, for its header, the signature's
+  // digest and the dispatch's bytes, which are copied anyway; a larger one is streamed for the
+  // first two and kept by reference in the third.
+  const bytes = submission.blob.size <= rt.config.store.inline_blob_bytes ? await rt.store.blobs.read(submission.blob.hash) : undefined;
   const source: RangeSource = bytes
     ? bufferSource(bytes)
     : {
