@@ -115,6 +115,17 @@ describe('integrity check', () => {
     expect(await t.store.integrityCheck()).toEqual({ ok: true, problems: [] });
   });
 
+  it('the sweep removes a row registered for a file that was never linked (a crash in between), its directory never made', async () => {
+    const hash = 'e'.repeat(64);
+    const db = new Database(join(t.dir, 'db', 'kepd.sqlite'));
+    db.prepare('INSERT INTO blobs (hash, size, touched_at) VALUES (?, ?, ?)').run(hash, 10, clock);
+    db.close();
+    clock += 60_001;
+    expect(await t.store.sweepBlobs()).toEqual({ removed: 1, bytes: 10 });
+    expect(await t.store.blobs.exists(hash)).toBe(false);
+    expect(await t.store.integrityCheck()).toEqual({ ok: true, problems: [] });
+  });
+
   it('the sweep never removes a blob still referenced by a message or a submission', async () => {
     const account = await createAccount(t.store);
     const byMessage = await putSample(t.store, 'message');

@@ -43,8 +43,9 @@ export function sweepBlobs(ctx: StoreContext, olderThanMs = DEFAULT_BLOB_GRACE_M
       db.run('DELETE FROM blobs WHERE hash = ?', r.hash);
       bytes += r.size;
       const file = blobPath(ctx.paths.blobsDir, r.hash);
-      // Only a file blob has a file, unless a racing writer also made one: that goes too.
-      if (r.kind !== 'file' && !existsSync(file)) continue;
+      // A file blob's file, or one a racing writer made for bytes stored otherwise. A file row
+      // registered just before a crash may have none, nor even its directory: nothing to sync.
+      if (!existsSync(file)) continue;
       rmSync(file, { force: true });
       dirs.add(blobDir(ctx.paths.blobsDir, r.hash));
     }
