@@ -6,12 +6,12 @@
  */
 import { createHash } from 'node:crypto';
 import { Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { activeOperator } from '../accounts/operators';
 import { authenticate, type AuthUser } from '../accounts/service';
 import { SubmissionRejected, TemporaryFailure, TimeStampUnavailable } from '../errors';
 import type { EntityDetails } from '../evidence/model';
 import { sha256Hex } from '../common/hash';
+import { pipeInto } from '../common/pipe';
 import { ReasonCode } from '../evidence/reasons';
 import { MimeShapeMeter } from '../mime/shape';
 import { shapeRejection } from '../policy/message-limits';
@@ -131,7 +131,7 @@ export class SubmissionService {
       },
     });
     try {
-      await pipeline(data, limiter, writer);
+      await pipeInto(data, limiter, writer);
     } catch (err) {
       writer.destroy();
       throw storageFailure(err) ?? new TemporaryFailure({ code: 451, enhanced: '4.3.0' }, 'Could not store the message, try again later', err);

@@ -6,9 +6,9 @@
  */
 import { createHash } from 'node:crypto';
 import { sha256Hex } from '../../common/hash';
+import { pipeInto } from '../../common/pipe';
 import { existsSync, promises as fs } from 'node:fs';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { BlobRef, BlobStore, BlobWriter, BlobWriterOptions, ByteRange } from '../types';
 import { BlobNotFound, InvalidStoreInput } from '../errors';
 import { fitsInline, type StoreContext } from './context';
@@ -146,7 +146,7 @@ export class EmbeddedBlobStore implements BlobStore {
       }
     }
     const writer = this.createWriter();
-    await pipeline(Readable.from(chunks(), { objectMode: false }), writer);
+    await pipeInto(Readable.from(chunks(), { objectMode: false }), writer);
     return (await writer.pending).commit();
   }
 
