@@ -41,6 +41,8 @@ export function formatAddress(address: string, display?: string): string {
 /** One header field, folded at 76 characters, terminated by CRLF. */
 export function headerLine(name: string, value: string): string {
   const line = `${name}: ${value}`;
+  // Most fields are short: libmime returns a line under 76 characters as it is.
+  if (line.length < 76 && !/[\r\n]/.test(line)) return line + CRLF;
   return libmime.foldLines(line, 76).replace(/\r?\n/g, CRLF) + CRLF;
 }
 
