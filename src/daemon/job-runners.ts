@@ -11,7 +11,6 @@ import type { Runtime } from '../engine/runtime';
 import { JobWorker } from '../engine/worker';
 import { exportWriteGates } from '../store';
 import type { FromJobThread, ToJobThread } from './job-thread-messages';
-import { sizeWorkerHeaps } from './worker-heap';
 
 export interface JobRunner {
   stop(): Promise<void>;
@@ -23,7 +22,6 @@ export function startJobRunners(rt: Runtime, config: KepdConfig): JobRunner {
     worker.start();
     return { stop: () => worker.stop() };
   }
-  sizeWorkerHeaps();
   const threads = Array.from({ length: config.jobs.threads }, (_, i) => new JobThread(rt, config, i));
   return { stop: async () => void (await Promise.all(threads.map((t) => t.stop()))) };
 }
