@@ -1,8 +1,8 @@
 /**
- * `pipeline` from node:stream/promises for the store's hot paths, without its cost: Node 20's
- * pipeline makes an AbortController per call and aborts it when done, which builds a
- * DOMException with a stack trace every time (about 1% of the daemon's CPU with 10 KB
- * messages, where each submission pipes once).
+ * `pipeline` from node:stream/promises for the hot paths (a submission's bytes on their way to
+ * the store, a blob copy), without its cost: Node 20's pipeline makes an AbortController per
+ * call and aborts it when done, which builds a DOMException with a stack trace every time
+ * (about 1% of the daemon's CPU with 10 KB messages, where each submission pipes once).
  *
  * Same contract: resolves once the last stream has finished (all bytes handled by its
  * `_write`/`_final`); on the first error or premature close of any stream, destroys every one

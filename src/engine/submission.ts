@@ -131,9 +131,9 @@ export class SubmissionService {
       },
     });
     try {
+      // On failure every stream, the writer included, is destroyed: its temp file goes with it.
       await pipeInto(data, limiter, writer);
     } catch (err) {
-      writer.destroy();
       throw storageFailure(err) ?? new TemporaryFailure({ code: 451, enhanced: '4.3.0' }, 'Could not store the message, try again later', err);
     }
     const pending = await writer.pending;
