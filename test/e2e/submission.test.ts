@@ -4,11 +4,11 @@
  * xmllint, xmlsec1 and openssl ts, REM messages with openssl smime.
  */
 import { createHash } from 'node:crypto';
-import Database from 'better-sqlite3';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ReasonCode } from '../../src/evidence/reasons';
 import { issueUserCertificate } from '../../src/pki/user-cert';
+import { readDatabase } from '../support/database';
 import { addUser, DOMAIN, imapLogin, removeDir, startProvider, submit, settle, type TestProvider, type TestUser } from '../support/e2e';
 import { checkWithStockTools, evidenceFor, header, mailbox, opensslSmimeVerify, queuedId } from '../support/e2e-inspect';
 import { tempDir, tool } from '../support/evidence-fixtures';
@@ -126,15 +126,14 @@ describe('an accepted KEP message', () => {
   });
 
   test('one job per message: the dispatch job delivered both receipts itself (no receipt jobs), and running it again adds nothing', async () => {
-    const db = new Database(join(p.dir, 'db', 'kepd.sqlite'), { readonly: true });
-    const jobs = (key: string) => db.prepare('SELECT kind, state FROM jobs WHERE unique_key = ?').all(key) as { kind: string; state: string }[];
-    const counts = async () => ({
-      inbox: (await mailbox(p, ayse.address, 'INBOX')).filter((m) => m.record.providerMessageId === id).length,
-      delil: (await mailbox(p, ali.address, 'Delil')).filter((m) => m.record.providerMessageId === id).length,
-      sent: (await mailbox(p, ali.address, 'Sent')).filter((m) => m.record.providerMessageId === id).length,
-      evidence: (await evidenceFor(p, { messageId: id })).length,
-    });
-    try {
+    await readDatabase(p.dir, async (db) => {
+      const jobs = (key: string) => db.prepare('SELECT kind, state FROM jobs WHERE unique_key = ?').all(key) as { kind: string; state: string }[];
+      const counts = async () => ({
+        inbox: (await mailbox(p, ayse.address, 'INBOX')).filter((m) => m.record.providerMessageId === id).length,
+        delil: (await mailbox(p, ali.address, 'Delil')).filter((m) => m.record.providerMessageId === id).length,
+        sent: (await mailbox(p, ali.address, 'Sent')).filter((m) => m.record.providerMessageId === id).length,
+        evidence: (await evidenceFor(p, { messageId: id })).length,
+      });
       expect(jobs(`dispatch:${id}`)).toEqual([{ kind: 'dispatch', state: 'done' }]);
       const evs = await evidenceFor(p, { messageId: id });
       expect(evs.map((e) => e.data.event).sort()).toEqual(['Acceptance', 'Delivery']);
@@ -148,9 +147,7 @@ describe('an accepted KEP message', () => {
       await settle(p);
       expect(jobs(`dispatch-again:${id}`)).toEqual([{ kind: 'dispatch', state: 'done' }]);
       expect(await counts()).toEqual(before);
-    } finally {
-      db.close();
-    }
+    });
   });
 });
 
@@ -181,14 +178,9 @@ test('a message larger than the inline blob threshold: its dispatch embeds the s
   const original = (await mailbox(p, ali.address, 'Sent')).find((m) => m.bytes.equals(raw))!;
   expect(original).toBeDefined();
   // Stored as parts around the original's own blob: no copy of its bytes, no file of its own.
-  const db = new Database(join(p.dir, 'db', 'kepd.sqlite'), { readonly: true });
-  try {
-    const parts = db.prepare('SELECT size, ref_hash FROM blob_parts WHERE hash = ? ORDER BY seq').all(dispatch.record.blobHash) as Array<{ size: number; ref_hash: string | null }>;
-    expect(parts.map((x) => x.ref_hash)).toEqual([null, original.record.blobHash, null]);
-    expect(parts.reduce((n, x) => n + x.size, 0)).toBe(dispatch.bytes.length);
-  } finally {
-    db.close();
-  }
+  const parts = readDatabase(p.dir, (db) => db.prepare('SELECT size, ref_hash FROM blob_parts WHERE hash = ? ORDER BY seq').all(dispatch.record.blobHash)) as Array<{ size: number; ref_hash: string | null }>;
+  expect(parts.map((x) => x.ref_hash)).toEqual([null, original.record.blobHash, null]);
+  expect(parts.reduce((n, x) => n + x.size, 0)).toBe(dispatch.bytes.length);
   expect(existsSync(join(p.dir, 'blobs', dispatch.record.blobHash.slice(0, 2), dispatch.record.blobHash))).toBe(false);
   expect(createHash('sha256').update(dispatch.bytes).digest('hex')).toBe(dispatch.record.blobHash);
   const v = await opensslSmimeVerify(p, dispatch.bytes);

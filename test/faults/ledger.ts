@@ -15,12 +15,12 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import Database from 'better-sqlite3';
 import { parseEvidenceXml, verifyEvidence, type EvidenceData } from '../../src/evidence';
 import { pemToDerList } from '../../src/pki/pem';
 import { openEmbeddedStore, type EvidenceRecord, type MailStore, type MessageRecord, type SubmissionRecord } from '../../src/store';
 import type { TestProvider } from '../support/e2e';
 import { checkWithStockTools } from '../support/e2e-inspect';
+import { readDatabase } from '../support/database';
 import { tool } from '../support/evidence-fixtures';
 import type { ReadRecord } from './imap-readers';
 import type { SubmissionEntry } from './smtp-load';
@@ -125,26 +125,16 @@ function walk(dir: string): string[] {
 
 /** Blobs stored as composites (blob_parts). */
 function compositeBlobs(dataDir: string): Set<string> {
-  const db = new Database(join(dataDir, 'db', 'kepd.sqlite'), { readonly: true, fileMustExist: true });
-  try {
-    return new Set(db.prepare('SELECT DISTINCT hash FROM blob_parts').all().map((r) => (r as { hash: string }).hash));
-  } finally {
-    db.close();
-  }
+  return readDatabase(dataDir, (db) => new Set(db.prepare('SELECT DISTINCT hash FROM blob_parts').all().map((r) => (r as { hash: string }).hash)));
 }
 
 /** Archive files no index row names: signed XML of a commit that never happened (a kill between file and row). */
 function unindexedArchive(dataDir: string): string[] {
-  const db = new Database(join(dataDir, 'db', 'kepd.sqlite'), { readonly: true, fileMustExist: true });
-  try {
-    const indexed = new Set(db.prepare('SELECT file FROM evidence').all().map((r) => (r as { file: string }).file));
-    const root = join(dataDir, 'archive');
-    return walk(root)
-      .map((p) => relative(root, p))
-      .filter((rel) => !indexed.has(rel));
-  } finally {
-    db.close();
-  }
+  const indexed = readDatabase(dataDir, (db) => new Set(db.prepare('SELECT file FROM evidence').all().map((r) => (r as { file: string }).file)));
+  const root = join(dataDir, 'archive');
+  return walk(root)
+    .map((p) => relative(root, p))
+    .filter((rel) => !indexed.has(rel));
 }
 
 export async function checkLedger(input: LedgerInput): Promise<LedgerReport> {

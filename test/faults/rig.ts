@@ -3,10 +3,9 @@
  * (TSA faults, a full disk, misbehaving clients): messages are sent one at a time and noted in
  * the same ledger the crash runs use, and `finish()` stops the daemon and runs the ledger check.
  */
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { ImapFlow } from 'imapflow';
 import { openEmbeddedStore, type MailStore } from '../../src/store';
+import { readDatabase } from '../support/database';
 import { settleJobs } from './harness';
 import type { ReadRecord } from './imap-readers';
 import { KepdRunner, type KepdChild } from './kepd-process';
@@ -41,8 +40,7 @@ export interface FaultRig {
 
 /** A read-only look at the queue: the dispatch job's last error (the JobQueue contract has no such query). */
 async function waitForDispatchError(dataDir: string, messageId: string, re: RegExp): Promise<void> {
-  const db = new Database(join(dataDir, 'db', 'kepd.sqlite'), { readonly: true, fileMustExist: true });
-  try {
+  await readDatabase(dataDir, async (db) => {
     const query = db.prepare(`SELECT last_error FROM jobs WHERE kind = 'dispatch' AND json_extract(payload, '$.messageId') = ?`);
     for (let i = 0; i < 1200; i++) {
       const row = query.get(messageId) as { last_error: string | null } | undefined;
@@ -51,9 +49,7 @@ async function waitForDispatchError(dataDir: string, messageId: string, re: RegE
     }
     const last = (query.get(messageId) as { last_error: string | null } | undefined)?.last_error;
     throw new Error(`the dispatch of ${messageId} did not fail with ${re} (its last error: ${last ?? 'none'})`);
-  } finally {
-    db.close();
-  }
+  });
 }
 
 export async function startRig(opts: { tag: string; users: string[]; env?: Record<string, string>; dataDir?: string }): Promise<FaultRig> {

@@ -5,6 +5,7 @@ import type { Readable } from 'node:stream';
 import Database from 'better-sqlite3';
 import { InvalidStoreInput, type BlobRef } from '../../src/store';
 import { segmentsOf, type CompositePart } from '../../src/store/embedded/composite-blobs';
+import { readDatabase } from '../support/database';
 import { createAccount, newMessage, openTempStore, sha256, type TempStore } from '../support/store-fixtures';
 
 async function collect(stream: Readable): Promise<Buffer> {
@@ -20,12 +21,7 @@ async function blobFiles(dir: string): Promise<string[]> {
 }
 
 function partRows(dir: string): Array<{ hash: string; seq: number; size: number; ref_hash: string | null }> {
-  const db = new Database(join(dir, 'db', 'kepd.sqlite'), { readonly: true });
-  try {
-    return db.prepare('SELECT hash, seq, size, ref_hash FROM blob_parts ORDER BY hash, seq').all() as Array<{ hash: string; seq: number; size: number; ref_hash: string | null }>;
-  } finally {
-    db.close();
-  }
+  return readDatabase(dir, (db) => db.prepare('SELECT hash, seq, size, ref_hash FROM blob_parts ORDER BY hash, seq').all() as Array<{ hash: string; seq: number; size: number; ref_hash: string | null }>);
 }
 
 test('segmentsOf maps a range onto literal slices and ranges of referenced blobs', () => {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import Database from 'better-sqlite3';
 import { BlobNotFound, InvalidStoreInput, type MailStore } from '../../src/store';
+import { readDatabase } from '../support/database';
 import { createAccount, newMessage, openTempStore, sampleMessage, sha256, type TempStore } from '../support/store-fixtures';
 
 function collect(stream: Readable): Promise<Buffer> {
@@ -39,15 +40,10 @@ describe('inline blobs', () => {
 
   /** What the database holds for `hash`, read through a separate connection. */
   function stored(hash: string): { size: number; inline: boolean } | undefined {
-    const raw = new Database(join(t.dir, 'db', 'kepd.sqlite'), { readonly: true });
-    try {
-      const row = raw.prepare('SELECT b.size, d.data FROM blobs b LEFT JOIN blob_data d ON d.hash = b.hash WHERE b.hash = ?').get(hash) as
-        | { size: number; data: Buffer | null }
-        | undefined;
-      return row && { size: row.size, inline: row.data !== null };
-    } finally {
-      raw.close();
-    }
+    const row = readDatabase(t.dir, (raw) => raw.prepare('SELECT b.size, d.data FROM blobs b LEFT JOIN blob_data d ON d.hash = b.hash WHERE b.hash = ?').get(hash)) as
+      | { size: number; data: Buffer | null }
+      | undefined;
+    return row && { size: row.size, inline: row.data !== null };
   }
 
   async function append(store: MailStore, accountId: string, blob: { hash: string; size: number }, flags?: string[]): Promise<string> {
