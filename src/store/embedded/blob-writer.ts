@@ -18,6 +18,7 @@ import { Writable } from 'node:stream';
 import type { Readable } from 'node:stream';
 import type { BlobRef, BlobWriter, BlobWriterOptions, ByteRange, PendingBlob } from '../types';
 import { BlobNotFound, InvalidStoreInput } from '../errors';
+import { noteStreamedBytes } from '../../common/memory-valve';
 import { fitsInline, type StoreContext } from './context';
 import { blobPath, installBlob } from './blob-files';
 import { asStoreFailure } from './failures';
@@ -124,6 +125,7 @@ export class TempBlobWriter extends Writable implements BlobWriter {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    noteStreamedBytes(chunk.length);
     this.hasher.update(chunk);
     this.size += chunk.length;
     if (this.memory) {

@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import type { ByteRange } from '../types';
 import { InvalidStoreInput } from '../errors';
 import { isErrno } from './files';
+import { noteStreamedBytes } from '../../common/memory-valve';
 
 const CHUNK = 64 * 1024;
 
@@ -78,6 +79,7 @@ export function fileRangeStream(path: string, range: ResolvedRange, notFound: ()
             return;
           }
           position += bytesRead;
+          noteStreamedBytes(bytesRead);
           this.push(bytesRead === want ? buf : buf.subarray(0, bytesRead));
         },
         (err: unknown) => this.destroy(err as Error),
