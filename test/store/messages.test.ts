@@ -1,5 +1,5 @@
 import { NotFoundError } from '../../src/errors';
-import { MailboxOperationRefused, type Mailbox, type MailStore } from '../../src/store';
+import { AccountNotFound, MailboxNotFound, MailboxOperationRefused, type Mailbox, type MailStore } from '../../src/store';
 import { createAccount, newMessage, openTempStore, putSample, type TempStore } from '../support/store-fixtures';
 
 async function box(store: MailStore, accountId: string, path: string): Promise<Mailbox> {
@@ -41,6 +41,16 @@ describe('messages', () => {
     );
     for (const m of [plain, full]) expect(await t.store.messages.get(m.id)).toEqual(m);
     expect(full).toMatchObject({ kind: 'receipt', providerMessageId: 'K01FIELDS', recipientIndex: 2, evidenceId: 'ev-1@kep.test', internalDate: new Date('2026-01-02T03:04:05.678Z') });
+  });
+
+  it('an append names what is missing: the account, or a mailbox that is not a standard one', async () => {
+    const blob = await putSample(t.store, 'missing');
+    await expect(t.store.messages.append(newMessage('no-such-account', blob))).rejects.toBeInstanceOf(AccountNotFound);
+    await expect(t.store.messages.append(newMessage(accountId, blob, { mailboxPath: 'Nowhere' }))).rejects.toBeInstanceOf(MailboxNotFound);
+    // A mailbox the account has takes the message (the lookup that names failures is the same one).
+    const sent = await t.store.messages.append(newMessage(accountId, blob, { mailboxPath: 'Sent' }));
+    expect(sent.mailboxId).toBe((await box(t.store, accountId, 'Sent')).id);
+    expect(sent.uid).toBe(1);
   });
 
   it('appends 1,000 messages into one mailbox and lists them by uid', async () => {

@@ -5,7 +5,7 @@ import type { StoreContext } from './context';
 import { assertBlobHash } from './blob-files';
 import { normalizeFlags } from './flags';
 import { newId } from './ids';
-import { allocateUids, insertJournal, resolveTargetMailbox } from './mailbox-writes';
+import { allocateUids, findMailboxRow, insertJournal, resolveTargetMailbox } from './mailbox-writes';
 import { MESSAGE_COLUMNS, messageFromJson, messageToJson, toMessage, type MessageRow } from './rows';
 
 const KINDS: ReadonlySet<MessageKind> = new Set<MessageKind>(['dispatch', 'receipt', 'sent', 'appended']);
@@ -78,8 +78,12 @@ export function appendInTx(ctx: StoreContext, m: NewMessage): AppendResult {
     if (existing) return { created: false, message: existing };
   }
   const { db } = ctx;
-  if (!db.get('SELECT 1 FROM accounts WHERE id = ?', m.accountId)) throw new AccountNotFound(m.accountId);
-  const mailbox = resolveTargetMailbox(ctx, m.accountId, m.mailboxPath);
+  // A mailbox row implies its account (foreign key): the account is looked up only without one.
+  let mailbox = findMailboxRow(ctx, m.accountId, m.mailboxPath);
+  if (!mailbox) {
+    if (!db.get('SELECT 1 FROM accounts WHERE id = ?', m.accountId)) throw new AccountNotFound(m.accountId);
+    mailbox = resolveTargetMailbox(ctx, m.accountId, m.mailboxPath);
+  }
   const blob = db.get<{ size: number }>('SELECT size FROM blobs WHERE hash = ?', m.blob.hash);
   if (!blob) throw new BlobNotFound(m.blob.hash);
   if (blob.size !== m.blob.size) throw new InvalidStoreInput(`blob ${m.blob.hash} has ${blob.size} bytes, not ${m.blob.size}`);
