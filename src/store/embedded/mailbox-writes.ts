@@ -1,7 +1,7 @@
 /** Mailbox rows inside a write transaction: creation, lookup, UID and modseq allocation. */
 import { DEFAULT_MAILBOXES } from '../types';
 import { ConflictError } from '../../errors';
-import { MailboxNotFound } from '../errors';
+import { AccountNotFound, MailboxNotFound } from '../errors';
 import type { StoreContext } from './context';
 import { newId } from './ids';
 import { normalizeMailboxPath } from './mailbox-paths';
@@ -57,11 +57,14 @@ export function insertMailbox(ctx: StoreContext, accountId: string, path: string
 
 /**
  * The mailbox to deliver into. A default folder the user deleted is re-created, so a receipt
- * for `Delil` or a copy for `Sent` always has a home; other missing paths are an error.
+ * for `Delil` or a copy for `Sent` always has a home; other missing paths are an error, and so
+ * is a missing account. A mailbox row implies its account (foreign key), so the account is
+ * looked up only when there is no row (the usual append costs one statement here, not two).
  */
 export function resolveTargetMailbox(ctx: StoreContext, accountId: string, path: string): MailboxRow {
   const found = findMailboxRow(ctx, accountId, path);
   if (found) return found;
+  if (!ctx.db.get('SELECT 1 FROM accounts WHERE id = ?', accountId)) throw new AccountNotFound(accountId);
   const normalized = normalizeMailboxPath(path);
   const standard = DEFAULT_MAILBOXES.find((m) => m.path === normalized);
   if (!standard) throw new MailboxNotFound(normalized);

@@ -1,11 +1,11 @@
 /** Message rows inside a write transaction: append (with its idempotency key) and lookups. */
 import type { MessageKind, MessageRecord, NewMessage } from '../types';
-import { AccountNotFound, BlobNotFound, InvalidStoreInput } from '../errors';
+import { BlobNotFound, InvalidStoreInput } from '../errors';
 import type { StoreContext } from './context';
 import { assertBlobHash } from './blob-files';
 import { normalizeFlags } from './flags';
 import { newId } from './ids';
-import { allocateUids, findMailboxRow, insertJournal, resolveTargetMailbox } from './mailbox-writes';
+import { allocateUids, insertJournal, resolveTargetMailbox } from './mailbox-writes';
 import { MESSAGE_COLUMNS, messageFromJson, messageToJson, toMessage, type MessageRow } from './rows';
 
 const KINDS: ReadonlySet<MessageKind> = new Set<MessageKind>(['dispatch', 'receipt', 'sent', 'appended']);
@@ -78,12 +78,7 @@ export function appendInTx(ctx: StoreContext, m: NewMessage): AppendResult {
     if (existing) return { created: false, message: existing };
   }
   const { db } = ctx;
-  // A mailbox row implies its account (foreign key): the account is looked up only without one.
-  let mailbox = findMailboxRow(ctx, m.accountId, m.mailboxPath);
-  if (!mailbox) {
-    if (!db.get('SELECT 1 FROM accounts WHERE id = ?', m.accountId)) throw new AccountNotFound(m.accountId);
-    mailbox = resolveTargetMailbox(ctx, m.accountId, m.mailboxPath);
-  }
+  const mailbox = resolveTargetMailbox(ctx, m.accountId, m.mailboxPath);
   const blob = db.get<{ size: number }>('SELECT size FROM blobs WHERE hash = ?', m.blob.hash);
   if (!blob) throw new BlobNotFound(m.blob.hash);
   if (blob.size !== m.blob.size) throw new InvalidStoreInput(`blob ${m.blob.hash} has ${blob.size} bytes, not ${m.blob.size}`);
