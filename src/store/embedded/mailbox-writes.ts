@@ -1,11 +1,12 @@
 /** Mailbox rows inside a write transaction: creation, lookup, UID and modseq allocation. */
 import { DEFAULT_MAILBOXES } from '../types';
 import { ConflictError } from '../../errors';
-import { AccountNotFound, MailboxNotFound } from '../errors';
+import { MailboxNotFound } from '../errors';
 import type { StoreContext } from './context';
 import { newId } from './ids';
 import { normalizeMailboxPath } from './mailbox-paths';
 import type { MailboxRow } from './rows';
+import { requireAccount } from './account-exists';
 
 /**
  * A UIDVALIDITY never given before on this store: the current time in seconds, or one more
@@ -64,7 +65,7 @@ export function insertMailbox(ctx: StoreContext, accountId: string, path: string
 export function resolveTargetMailbox(ctx: StoreContext, accountId: string, path: string): MailboxRow {
   const found = findMailboxRow(ctx, accountId, path);
   if (found) return found;
-  if (!ctx.db.get('SELECT 1 FROM accounts WHERE id = ?', accountId)) throw new AccountNotFound(accountId);
+  requireAccount(ctx, accountId);
   const normalized = normalizeMailboxPath(path);
   const standard = DEFAULT_MAILBOXES.find((m) => m.path === normalized);
   if (!standard) throw new MailboxNotFound(normalized);

@@ -1,11 +1,12 @@
 /** MailboxRepo: folder create/rename/delete/subscribe. Deleting a folder never touches evidence. */
 import type { Mailbox, MailboxRepo } from '../types';
 import { ConflictError } from '../../errors';
-import { AccountNotFound, MailboxNotFound, MailboxOperationRefused } from '../errors';
+import { MailboxNotFound, MailboxOperationRefused } from '../errors';
 import { durable, notify, type StoreContext } from './context';
 import { isInbox, normalizeMailboxPath, renamedPath, MAILBOX_DELIMITER } from './mailbox-paths';
 import { findMailboxRow, getMailboxRow, insertMailbox } from './mailbox-writes';
 import { toMailbox, type MailboxRow } from './rows';
+import { requireAccount } from './account-exists';
 
 export class EmbeddedMailboxRepo implements MailboxRepo {
   constructor(private readonly ctx: StoreContext) {}
@@ -32,7 +33,7 @@ export class EmbeddedMailboxRepo implements MailboxRepo {
   async create(accountId: string, path: string, specialUse?: string): Promise<Mailbox> {
     return this.ctx.writer.submit({
       run: () => {
-        if (!this.ctx.db.get('SELECT 1 FROM accounts WHERE id = ?', accountId)) throw new AccountNotFound(accountId);
+        requireAccount(this.ctx, accountId);
         return toMailbox(insertMailbox(this.ctx, accountId, path, specialUse));
       },
     });

@@ -1,11 +1,12 @@
 /** OperatorRepo: authorised operators of entity accounts, with their history entries. */
 import type { NewOperator, OperatorRecord, OperatorRepo } from '../types';
 import { ConflictError, NotFoundError } from '../../errors';
-import { AccountNotFound, InvalidStoreInput } from '../errors';
+import { InvalidStoreInput } from '../errors';
 import { insertAccountEvent } from './account-events';
 import { durable, type StoreContext } from './context';
 import { newId } from './ids';
 import { toOperator, type OperatorRow } from './rows';
+import { requireAccount } from './account-exists';
 
 function normalizeLogin(login: string): string {
   const l = login.trim().toLowerCase();
@@ -21,7 +22,7 @@ export class EmbeddedOperatorRepo implements OperatorRepo {
     if (input.certificateDer.length === 0) throw new InvalidStoreInput('an operator needs a signing certificate');
     const { db } = this.ctx;
     return this.ctx.writer.submit({ run: () => {
-      if (!db.get('SELECT 1 FROM accounts WHERE id = ?', input.accountId)) throw new AccountNotFound(input.accountId);
+      requireAccount(this.ctx, input.accountId);
       if (db.get('SELECT 1 FROM operators WHERE login = ?', login)) throw new ConflictError(`operator login ${login} is already in use (logins are never reused)`);
       if (db.get('SELECT 1 FROM issued_addresses WHERE address = ?', login)) throw new ConflictError(`${login} is a KEP address and cannot be an operator login`);
       const at = event.at ?? this.ctx.now();

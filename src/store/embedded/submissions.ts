@@ -1,10 +1,11 @@
 /** Submissions: the accepted originals every evidence is about. */
 import type { SubmissionRecord, SubmissionRepo } from '../types';
 import { ConflictError } from '../../errors';
-import { AccountNotFound, BlobNotFound, InvalidStoreInput } from '../errors';
+import { BlobNotFound, InvalidStoreInput } from '../errors';
 import { durable, type StoreContext } from './context';
 import { assertBlobHash } from './blob-files';
 import { toSubmission, type SubmissionRow } from './rows';
+import { requireAccount } from './account-exists';
 
 const ILETI_TIPS = new Set(['standart', 'eYazisma', 'eTebligat']);
 
@@ -26,7 +27,7 @@ export function putSubmissionInTx(ctx: StoreContext, s: SubmissionRecord): void 
     }
     return;
   }
-  if (!db.get('SELECT 1 FROM accounts WHERE id = ?', s.accountId)) throw new AccountNotFound(s.accountId);
+  requireAccount(ctx, s.accountId);
   const blob = db.get<{ size: number }>('SELECT size FROM blobs WHERE hash = ?', s.blob.hash);
   if (!blob) throw new BlobNotFound(s.blob.hash);
   if (blob.size !== s.blob.size) throw new InvalidStoreInput(`blob ${s.blob.hash} has ${blob.size} bytes, not ${s.blob.size}`);
