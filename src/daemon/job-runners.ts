@@ -9,8 +9,8 @@ import type { KepdConfig } from '../config';
 import { createJobHandlers } from '../engine/jobs';
 import type { Runtime } from '../engine/runtime';
 import { JobWorker } from '../engine/worker';
-import { exportWriteGates } from '../store';
-import type { FromJobThread, ToJobThread } from './job-thread-messages';
+import { exportWriteGates, leaseInstance } from '../store';
+import type { FromJobThread, JobThreadData, ToJobThread } from './job-thread-messages';
 
 export interface JobRunner {
   stop(): Promise<void>;
@@ -47,8 +47,10 @@ class JobThread {
   }
 
   private spawn(): void {
-    const worker = new Worker(join(__dirname, 'job-thread.js'), { workerData: { config: this.config, writeGates: exportWriteGates() } });
+    const workerData: JobThreadData = { config: this.config, writeGates: exportWriteGates(), leaseInstance: leaseInstance() };
+    const worker = new Worker(join(__dirname, 'job-thread.js'), { workerData });
     this.worker = worker;
+    const thread = worker.threadId;
     worker.on('message', (m: FromJobThread) => {
       // Commits made in the thread must reach the IMAP sessions of the main thread (IDLE).
       if (m.type === 'mailbox-change') this.rt.store.events.emit('mailbox-change', m.event);
@@ -58,6 +60,11 @@ class JobThread {
       if (this.worker === worker) this.worker = undefined;
       if (this.stopping) return;
       this.rt.logger.error({ thread: this.index, code }, 'job thread exited; restarting in 1 s');
+      // Its leases name a thread of this live process: no claim takes them before they expire.
+      this.rt.store.jobs.releaseThreadLeases(thread).then(
+        (released) => released > 0 && this.rt.logger.warn({ thread: this.index, released }, 'jobs of the exited job thread released'),
+        (err: unknown) => this.rt.logger.error({ thread: this.index, err: (err as Error).message }, 'could not release the exited job thread\'s jobs; they return when their leases expire'),
+      );
       this.restartTimer = setTimeout(() => this.spawn(), 1000);
     });
   }

@@ -4,15 +4,14 @@
  * serves SMTP and IMAP. Jobs are claimed with leases, so several threads (or nodes) share them.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { KepdConfig } from '../config';
 import { startMemoryValve } from '../common/memory-valve';
 import { createJobHandlers } from '../engine/jobs';
 import { createRuntime } from '../engine/runtime';
 import { JobWorker } from '../engine/worker';
 import { createLogger } from '../log';
-import { adoptWriteGates } from '../store';
+import { adoptLeaseInstance, adoptWriteGates } from '../store';
 import type { MailboxChangeEvent } from '../store/types';
-import type { ToJobThread } from './job-thread-messages';
+import type { JobThreadData, ToJobThread } from './job-thread-messages';
 
 /** Long enough for a few dispatches per transaction, short against an SMTP reply's latency. */
 const JOB_WRITES_YIELD_AFTER_MS = 2;
@@ -20,9 +19,10 @@ const JOB_WRITES_YIELD_AFTER_MS = 2;
 async function main(): Promise<void> {
   const port = parentPort;
   if (!port) throw new Error('job-thread.js runs only as a worker thread');
-  const data = workerData as { config: KepdConfig; writeGates?: Record<string, SharedArrayBuffer> };
+  const data = workerData as JobThreadData;
   const config = data.config;
   adoptWriteGates(data.writeGates);
+  adoptLeaseInstance(data.leaseInstance);
   const logger = createLogger({ level: config.log.level }).child({ thread: 'jobs' });
   // The main thread's store checkpoints the WAL in the background (checkpointer.ts). A batch
   // of dispatches gives way to the main thread, which serves every SMTP session, when that

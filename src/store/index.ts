@@ -15,6 +15,8 @@ export type { CheckpointMode, EmbeddedStoreOptions } from './embedded/open';
 export { MAILBOX_DELIMITER } from './embedded/mailbox-paths';
 /** For the daemon's worker threads: the same database, the same write gate (write-gate.ts). */
 export { adoptWriteGates, exportWriteGates } from './embedded/write-gate';
+/** For the daemon's worker threads: the process's lease identity (lease-owner.ts). */
+export { adoptLeaseInstance, leaseInstance } from './embedded/lease-owner';
 
 /** What differs between the store connections of one daemon's threads (open.ts says what each means). */
 export type StoreThreadOptions = Pick<EmbeddedStoreOptions, 'checkpoints' | 'yieldWritesAfterMs'>;

@@ -473,6 +473,11 @@ export interface JobQueue {
   claim(options: { limit: number; leaseMs: number; kinds?: string[] }): Promise<ClaimedJob[]>;
   /** Releases the lease and schedules another attempt. */
   retry(job: ClaimedJob, error: string, runAt: Date): Promise<void>;
+  /**
+   * Makes the running jobs of a thread of this process that has exited (worker thread id)
+   * claimable at once; returns how many. Only for a thread that is certainly gone.
+   */
+  releaseThreadLeases(thread: number): Promise<number>;
   /** Jobs not yet done (for drain, status and tests). */
   pendingCount(kinds?: string[]): Promise<number>;
   /** Next due time of a pending job, if any (lets workers sleep precisely). */

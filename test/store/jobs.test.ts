@@ -1,7 +1,9 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { threadId } from 'node:worker_threads';
 import { LeaseLost, type ClaimedJob } from '../../src/store';
+import { threadLeasePrefix } from '../../src/store/embedded/lease-owner';
 import { openTempStore, type TempStore } from '../support/store-fixtures';
 
 describe('durable jobs', () => {
@@ -27,7 +29,7 @@ describe('durable jobs', () => {
 
     const first = await t.store.jobs.claim({ limit: 10, leaseMs: 30_000 });
     expect(first.map((j) => j.kind).sort()).toEqual(['a', 'c']);
-    expect(first.every((j) => j.attempts === 0 && new RegExp(`^${process.pid}\\.[0-9a-f]{12}\\.[0-9a-f]{24}$`).test(j.leaseToken))).toBe(true);
+    expect(first.every((j) => j.attempts === 0 && new RegExp(`^${process.pid}\\.[0-9a-f]{12}\\.${threadId}\\.[0-9a-f]{24}$`).test(j.leaseToken))).toBe(true);
     expect(await t.store.jobs.claim({ limit: 10, leaseMs: 30_000 })).toEqual([]);
     // Running jobs still count as not done; next due time is the lease expiry.
     expect(await t.store.jobs.pendingCount()).toBe(3);
@@ -120,6 +122,27 @@ describe('durable jobs', () => {
     } finally {
       live.kill('SIGKILL');
     }
+  });
+
+  it('leases of other threads of this process are never taken; releasing an exited thread frees exactly its jobs', async () => {
+    for (const kind of ['sibling', 'exited', 'mine']) await enqueue(kind);
+    await t.store.jobs.claim({ limit: 3, leaseMs: 120_000 });
+    const raw = new Database(join(t.dir, 'db', 'kepd.sqlite'));
+    try {
+      const set = raw.prepare('UPDATE jobs SET lease_token = ? WHERE kind = ?');
+      set.run(`${threadLeasePrefix(threadId + 7)}${'0'.repeat(24)}`, 'sibling');
+      set.run(`${threadLeasePrefix(threadId + 9)}${'0'.repeat(24)}`, 'exited');
+    } finally {
+      raw.close();
+    }
+    expect(await t.store.jobs.claim({ limit: 5, leaseMs: 120_000 })).toEqual([]);
+    expect(await t.store.jobs.releaseThreadLeases(threadId + 9)).toBe(1);
+    const again = await t.store.jobs.claim({ limit: 5, leaseMs: 120_000 });
+    expect(again.map((j) => [j.kind, j.attempts])).toEqual([['exited', 1]]);
+    expect(again[0].leaseToken.startsWith(threadLeasePrefix(threadId))).toBe(true);
+    // Released once: its new lease is this thread's, not the exited one's.
+    expect(await t.store.jobs.releaseThreadLeases(threadId + 9)).toBe(0);
+    expect(await t.store.jobs.claim({ limit: 5, leaseMs: 120_000 })).toEqual([]);
   });
 
   it('two instances never claim the same job', async () => {

@@ -8,7 +8,7 @@ import type { ClaimedJob, JobQueue, JsonObject, NewJob } from '../types';
 import { InvalidStoreInput, LeaseLost } from '../errors';
 import { durable, type StoreContext } from './context';
 import { newId } from './ids';
-import { leaseAbandoned, newLeaseToken } from './lease-owner';
+import { leaseAbandoned, newLeaseToken, threadLeasePrefix } from './lease-owner';
 
 const MAX_ERROR_TEXT = 4000;
 
@@ -130,6 +130,19 @@ export class EmbeddedJobQueue implements JobQueue {
         );
         if (result.changes === 0) throw new LeaseLost(job.id);
       },
+    });
+  }
+
+  async releaseThreadLeases(thread: number): Promise<number> {
+    const prefix = threadLeasePrefix(thread);
+    return this.ctx.writer.submit({
+      run: () =>
+        this.ctx.db.run(
+          `UPDATE jobs SET state = 'pending', lease_token = NULL, lease_until = NULL
+           WHERE state = 'running' AND substr(lease_token, 1, ?) = ?`,
+          prefix.length,
+          prefix,
+        ).changes,
     });
   }
 
