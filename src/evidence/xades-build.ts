@@ -34,9 +34,12 @@ export function signatureIds(evidenceId: string): SignatureIds {
   };
 }
 
-function element(depth: number, build: (w: XmlWriter) => void): string {
-  const w = new XmlWriter(INDENT, depth);
-  build(w);
+/**
+ * The element written by `w` (made at `depth`) without its leading indentation and final
+ * newline. Builders write straight into a writer rather than pass a callback: a closure made
+ * per call has its optimized code dropped at every full collection (see xml-text.ts).
+ */
+function elementText(w: XmlWriter, depth: number): string {
   return w.toString().slice(INDENT.length * depth, -1);
 }
 
@@ -49,28 +52,28 @@ export interface SignedPropertiesInput {
 }
 
 export function buildSignedProperties(p: SignedPropertiesInput): string {
-  return element(4, (w) => {
-    w.open('xades:SignedProperties', [
-      ['xmlns:xades', NS_XADES],
-      ['Id', p.ids.signedProperties],
-    ]);
-    w.open('xades:SignedSignatureProperties');
-    w.leaf('xades:SigningTime', p.signingTime);
-    w.open('xades:SigningCertificate').open('xades:Cert').open('xades:CertDigest');
-    w.leaf('ds:DigestMethod', '', [DS_DECL, ['Algorithm', ALG_SHA256]]);
-    w.leaf('ds:DigestValue', p.certDigestB64, [DS_DECL]);
-    w.close('xades:CertDigest').open('xades:IssuerSerial');
-    w.leaf('ds:X509IssuerName', p.issuerName, [DS_DECL]);
-    w.leaf('ds:X509SerialNumber', p.serialDecimal, [DS_DECL]);
-    w.close('xades:IssuerSerial').close('xades:Cert').close('xades:SigningCertificate');
-    w.close('xades:SignedSignatureProperties');
-    w.open('xades:SignedDataObjectProperties');
-    w.open('xades:DataObjectFormat', [['ObjectReference', `#${p.ids.evidenceReference}`]]);
-    w.leaf('xades:MimeType', 'text/xml');
-    w.close('xades:DataObjectFormat');
-    w.close('xades:SignedDataObjectProperties');
-    w.close('xades:SignedProperties');
-  });
+  const w = new XmlWriter(INDENT, 4);
+  w.open('xades:SignedProperties', [
+    ['xmlns:xades', NS_XADES],
+    ['Id', p.ids.signedProperties],
+  ]);
+  w.open('xades:SignedSignatureProperties');
+  w.leaf('xades:SigningTime', p.signingTime);
+  w.open('xades:SigningCertificate').open('xades:Cert').open('xades:CertDigest');
+  w.leaf('ds:DigestMethod', '', [DS_DECL, ['Algorithm', ALG_SHA256]]);
+  w.leaf('ds:DigestValue', p.certDigestB64, [DS_DECL]);
+  w.close('xades:CertDigest').open('xades:IssuerSerial');
+  w.leaf('ds:X509IssuerName', p.issuerName, [DS_DECL]);
+  w.leaf('ds:X509SerialNumber', p.serialDecimal, [DS_DECL]);
+  w.close('xades:IssuerSerial').close('xades:Cert').close('xades:SigningCertificate');
+  w.close('xades:SignedSignatureProperties');
+  w.open('xades:SignedDataObjectProperties');
+  w.open('xades:DataObjectFormat', [['ObjectReference', `#${p.ids.evidenceReference}`]]);
+  w.leaf('xades:MimeType', 'text/xml');
+  w.close('xades:DataObjectFormat');
+  w.close('xades:SignedDataObjectProperties');
+  w.close('xades:SignedProperties');
+  return elementText(w, 4);
 }
 
 export interface SignedInfoInput {
@@ -81,39 +84,41 @@ export interface SignedInfoInput {
 }
 
 export function buildSignedInfo(p: SignedInfoInput): string {
-  return element(2, (w) => {
-    w.open('ds:SignedInfo', [DS_DECL]);
-    w.leaf('ds:CanonicalizationMethod', '', [['Algorithm', ALG_EXC_C14N]]);
-    w.leaf('ds:SignatureMethod', '', [['Algorithm', p.signatureMethod]]);
-    // URI="" + enveloped-signature: the whole evidence minus this signature; stock xmlsec1
-    // resolves it without being told which attribute is an ID.
-    w.open('ds:Reference', [
-      ['Id', p.ids.evidenceReference],
-      ['URI', ''],
-    ]);
-    w.open('ds:Transforms');
-    w.leaf('ds:Transform', '', [['Algorithm', ALG_ENVELOPED]]);
-    w.leaf('ds:Transform', '', [['Algorithm', ALG_EXC_C14N]]);
-    w.close('ds:Transforms');
-    w.leaf('ds:DigestMethod', '', [['Algorithm', ALG_SHA256]]);
-    w.leaf('ds:DigestValue', p.evidenceDigestB64);
-    w.close('ds:Reference');
-    w.open('ds:Reference', [
-      ['Type', TYPE_SIGNED_PROPERTIES],
-      ['URI', `#${p.ids.signedProperties}`],
-    ]);
-    w.open('ds:Transforms');
-    w.leaf('ds:Transform', '', [['Algorithm', ALG_EXC_C14N]]);
-    w.close('ds:Transforms');
-    w.leaf('ds:DigestMethod', '', [['Algorithm', ALG_SHA256]]);
-    w.leaf('ds:DigestValue', p.signedPropertiesDigestB64);
-    w.close('ds:Reference');
-    w.close('ds:SignedInfo');
-  });
+  const w = new XmlWriter(INDENT, 2);
+  w.open('ds:SignedInfo', [DS_DECL]);
+  w.leaf('ds:CanonicalizationMethod', '', [['Algorithm', ALG_EXC_C14N]]);
+  w.leaf('ds:SignatureMethod', '', [['Algorithm', p.signatureMethod]]);
+  // URI="" + enveloped-signature: the whole evidence minus this signature; stock xmlsec1
+  // resolves it without being told which attribute is an ID.
+  w.open('ds:Reference', [
+    ['Id', p.ids.evidenceReference],
+    ['URI', ''],
+  ]);
+  w.open('ds:Transforms');
+  w.leaf('ds:Transform', '', [['Algorithm', ALG_ENVELOPED]]);
+  w.leaf('ds:Transform', '', [['Algorithm', ALG_EXC_C14N]]);
+  w.close('ds:Transforms');
+  w.leaf('ds:DigestMethod', '', [['Algorithm', ALG_SHA256]]);
+  w.leaf('ds:DigestValue', p.evidenceDigestB64);
+  w.close('ds:Reference');
+  w.open('ds:Reference', [
+    ['Type', TYPE_SIGNED_PROPERTIES],
+    ['URI', `#${p.ids.signedProperties}`],
+  ]);
+  w.open('ds:Transforms');
+  w.leaf('ds:Transform', '', [['Algorithm', ALG_EXC_C14N]]);
+  w.close('ds:Transforms');
+  w.leaf('ds:DigestMethod', '', [['Algorithm', ALG_SHA256]]);
+  w.leaf('ds:DigestValue', p.signedPropertiesDigestB64);
+  w.close('ds:Reference');
+  w.close('ds:SignedInfo');
+  return elementText(w, 2);
 }
 
 export function buildSignatureValue(ids: SignatureIds, valueB64: string): string {
-  return element(2, (w) => w.leaf('ds:SignatureValue', valueB64, [DS_DECL, ['Id', ids.signatureValue]]));
+  const w = new XmlWriter(INDENT, 2);
+  w.leaf('ds:SignatureValue', valueB64, [DS_DECL, ['Id', ids.signatureValue]]);
+  return elementText(w, 2);
 }
 
 export interface SignatureInput {

@@ -47,6 +47,19 @@ function findHeaderEnd(buf: Buffer, from: number): number {
 
 async function readHeader(src: RangeSource, max: number): Promise<{ header: Buffer; headerEnd: number }> {
   const limit = Math.min(src.size, max);
+  const bytes = src.bytes;
+  if (bytes) {
+    const end = findHeaderEnd(bytes.subarray(0, limit), 0);
+    if (end !== -1) return { header: bytes.subarray(0, end), headerEnd: end };
+  } else {
+    const found = await streamHeader(src, limit);
+    if (found) return found;
+  }
+  if (limit < src.size) throw new MimeFormatError(`no blank line ends the header within ${max} bytes`);
+  throw new MimeFormatError('the entity has no blank line between header and body');
+}
+
+async function streamHeader(src: RangeSource, limit: number): Promise<{ header: Buffer; headerEnd: number } | undefined> {
   let buf: Buffer = Buffer.alloc(0);
   const stream = src.createReadStream({ start: 0, end: limit });
   try {
@@ -61,8 +74,7 @@ async function readHeader(src: RangeSource, max: number): Promise<{ header: Buff
   } finally {
     stream.destroy();
   }
-  if (limit < src.size) throw new MimeFormatError(`no blank line ends the header within ${max} bytes`);
-  throw new MimeFormatError('the entity has no blank line between header and body');
+  return undefined;
 }
 
 function hasBareLf(buf: Buffer): boolean {
@@ -82,6 +94,15 @@ export async function scanEntity(src: RangeSource, opts: ScanOptions = {}): Prom
   if (boundary.length > 200 || /[\r\n]/.test(boundary)) throw new MimeFormatError('invalid multipart boundary');
   if (opts.headerOnly) return { headerEnd, headers, contentType };
   const scanner = new BoundaryScanner(boundary, headerEnd);
+  const bytes = src.bytes;
+  if (bytes) scanner.push(bytes.subarray(headerEnd));
+  else await streamBody(src, headerEnd, scanner);
+  const result = scanner.finish();
+  if ('error' in result) throw new MimeFormatError(result.error);
+  return { headerEnd, headers, contentType, parts: result.parts };
+}
+
+async function streamBody(src: RangeSource, headerEnd: number, scanner: BoundaryScanner): Promise<void> {
   const stream = src.createReadStream({ start: headerEnd });
   try {
     for await (const chunk of stream.iterator({ destroyOnReturn: false })) {
@@ -91,7 +112,4 @@ export async function scanEntity(src: RangeSource, opts: ScanOptions = {}): Prom
   } finally {
     stream.destroy();
   }
-  const result = scanner.finish();
-  if ('error' in result) throw new MimeFormatError(result.error);
-  return { headerEnd, headers, contentType, parts: result.parts };
 }

@@ -15,6 +15,7 @@ const CHUNK = 64 * 1024;
 export function bufferSource(buf: Buffer): RangeSource {
   return {
     size: buf.length,
+    bytes: buf,
     read: async (range) => {
       const { start, end } = clamp(buf.length, range);
       return buf.subarray(start, end);
@@ -72,12 +73,20 @@ export function subSource(src: RangeSource, start: number, end: number): RangeSo
     size,
     read: (range) => src.read(map(range)),
     createReadStream: (range) => src.createReadStream(map(range)),
+    get bytes() {
+      return src.bytes?.subarray(s, e);
+    },
   };
 }
 
 /** Hash of a byte range, streamed (node:crypto algorithm name, e.g. 'sha256'). */
 export async function hashRange(src: RangeSource, algorithm: string, range?: ByteRange): Promise<Buffer> {
   const hash = createHash(algorithm);
+  const bytes = src.bytes;
+  if (bytes) {
+    const { start, end } = clamp(bytes.length, range);
+    return hash.update(bytes.subarray(start, end)).digest();
+  }
   for await (const chunk of src.createReadStream(range)) hash.update(chunk as Buffer);
   return hash.digest();
 }

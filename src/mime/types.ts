@@ -13,6 +13,11 @@ export interface RangeSource {
   size: number;
   read(range?: ByteRange): Promise<Buffer>;
   createReadStream(range?: ByteRange): Readable;
+  /**
+   * All the bytes, when the source holds them in memory: readers then take them as they are
+   * instead of a stream (a stream per read of a small message costs more than the reading).
+   */
+  readonly bytes?: Buffer;
 }
 
 export interface HeaderField {

@@ -23,7 +23,7 @@ export interface DispatchInput {
   iletiId?: string;
   submittedAt: Date;
   /** The original message bytes; must end with CRLF. */
-  original: { size: number; createReadStream: () => Readable };
+  original: { size: number; createReadStream: () => Readable; bytes?: Buffer };
   acceptance: { evidence: EvidenceData; xml: Buffer };
   providerName: string;
   serviceAddress: string;
@@ -81,7 +81,7 @@ export async function signDispatch(input: DispatchInput, signer: RemSigner): Pro
       ['X-TR-REM-iletiTip', input.iletiTip],
       ['X-TR-REM-iletiID', input.iletiId ? sanitizeHeaderValue(input.iletiId) : undefined],
     ],
-    inner: [head, input.original.createReadStream, tail],
+    inner: [head, input.original.bytes ?? input.original.createReadStream, tail],
     signer,
   });
   return { before: Buffer.concat([envelope.before, head]), after: Buffer.concat([tail, envelope.after]) };

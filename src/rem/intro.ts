@@ -12,17 +12,21 @@ export interface IntroText {
   html: string;
 }
 
-const esc = (s: string): string =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+// Module-level callbacks (here and in table()): see xml-text.ts on closures made per call.
+const htmlEscape = (c: string): string => HTML_ESCAPES[c] as string;
+const esc = (s: string): string => s.replace(/[&<>"']/g, htmlEscape);
+const textRow = ([k, v]: [string, string]): string => `${k}: ${v}`;
+const htmlRow = ([k, v]: [string, string]): string => `<tr><th align="left">${esc(k)}</th><td>${esc(v)}</td></tr>`;
 
 const iso = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 function table(rows: Array<[string, string]>): { text: string; html: string } {
   return {
-    text: rows.map(([k, v]) => `${k}: ${v}`).join('\n'),
+    text: rows.map(textRow).join('\n'),
     html:
       '<table cellpadding="4" style="border-collapse:collapse">' +
-      rows.map(([k, v]) => `<tr><th align="left">${esc(k)}</th><td>${esc(v)}</td></tr>`).join('') +
+      rows.map(htmlRow).join('') +
       '</table>',
   };
 }

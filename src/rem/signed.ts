@@ -15,13 +15,11 @@ export interface RemSigner {
 /** Literal bytes, or a stream factory (called once per pass). */
 export type Piece = Buffer | (() => Readable);
 
-async function forEachChunk(pieces: Piece[], fn: (chunk: Buffer) => Promise<void> | void): Promise<void> {
+/** The pieces' bytes in order (callers loop rather than pass a callback made per call: see xml-text.ts). */
+async function* chunksOf(pieces: Piece[]): AsyncGenerator<Buffer> {
   for (const p of pieces) {
-    if (Buffer.isBuffer(p)) {
-      await fn(p);
-      continue;
-    }
-    for await (const chunk of p()) await fn(chunk as Buffer);
+    if (Buffer.isBuffer(p)) yield p;
+    else for await (const chunk of p()) yield chunk as Buffer;
   }
 }
 
@@ -94,10 +92,10 @@ export async function writeSignedMessage(input: SignedMessageInput): Promise<Buf
   const b = newBoundary('signed');
   await write(input.out, signedHead(input.headers, b));
   const h = createHash('sha256');
-  await forEachChunk(input.inner, (c) => {
+  for await (const c of chunksOf(input.inner)) {
     h.update(c);
-    return write(input.out, c);
-  });
+    await write(input.out, c);
+  }
   const digest = h.digest();
   await write(input.out, signedTail(b, await input.signer.signDigest(digest)));
   return digest;
@@ -120,9 +118,7 @@ export async function signEnvelope(input: Omit<SignedMessageInput, 'out'>): Prom
   const b = newBoundary('signed');
   const before = signedHead(input.headers, b);
   const h = createHash('sha256');
-  await forEachChunk(input.inner, (c) => {
-    h.update(c);
-  });
+  for await (const c of chunksOf(input.inner)) h.update(c);
   const digest = h.digest();
   return { before, after: signedTail(b, await input.signer.signDigest(digest)), digest };
 }

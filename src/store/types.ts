@@ -34,6 +34,8 @@ export interface ByteRange {
 export interface PendingBlob extends BlobRef {
   createReadStream(range?: ByteRange): Readable;
   read(range?: ByteRange): Promise<Buffer>;
+  /** All the bytes, while they are held in memory (a small blob); undefined otherwise. */
+  readonly bytes?: Buffer;
   /**
    * Makes the bytes a content-addressed blob that `MailStore.commit()` may reference
    * (idempotent if it already exists); a failure discards them. Large blobs are durable when

@@ -140,6 +140,14 @@ describe('scanEntity', () => {
         if (JSON.stringify(got) !== JSON.stringify(expected)) {
           throw new Error(`mismatch for ${JSON.stringify(msg.toString('latin1'))}: got ${JSON.stringify(got)} expected ${JSON.stringify(expected)}`);
         }
+        // A source that holds its bytes in memory is scanned without a stream: same answer.
+        const inMemory = await scanEntity(bufferSource(msg), { allowBareLf: lf }).then(
+          (e) => e.parts,
+          (e: Error) => (e instanceof MimeFormatError ? 'unclosed' : e.message),
+        );
+        if (JSON.stringify(inMemory) !== JSON.stringify(expected)) {
+          throw new Error(`in-memory mismatch for ${JSON.stringify(msg.toString('latin1'))}: got ${JSON.stringify(inMemory)} expected ${JSON.stringify(expected)}`);
+        }
         // Random text can contain a real delimiter line; when it does not, we find exactly the built parts.
         if (expected !== 'unclosed' && expected.length === parts.length) {
           const split = expected.map((p) => msg.subarray(p.start, p.end).toString('latin1'));

@@ -51,7 +51,7 @@ export async function runDispatchJob(rt: Runtime, job: ClaimedJob): Promise<void
       iletiTip: submission.iletiTip,
       iletiId: submission.iletiId,
       submittedAt: submission.submittedAt,
-      original: { size: submission.blob.size, createReadStream: () => source.createReadStream() },
+      original: { size: submission.blob.size, createReadStream: () => source.createReadStream(), bytes },
       acceptance: { evidence: acceptanceData, xml: acceptance.xml },
       providerName: rt.config.name,
       serviceAddress: rt.config.evidence.service_address,
@@ -77,6 +77,7 @@ export async function runDispatchJob(rt: Runtime, job: ClaimedJob): Promise<void
   // A dispatch queued by an older version left neither to this job (its submission made them).
   if (job.payload.sentCopy === true && sender) ops.push(sentCopyOp(submission));
   if (job.payload.acceptanceReceipt === true) ops.push(await receipt(acceptance, { internalDate: acceptance.record.eventTime }));
+  let deliveries = 0;
   for (const [i, address] of submission.recipients.entries()) {
     if (routeRecipient(address, rt.config).kind !== 'local') continue;
     const index = i + 1;
@@ -95,6 +96,7 @@ export async function runDispatchJob(rt: Runtime, job: ClaimedJob): Promise<void
       await archive(ev, `delivery:${id}:${index}`);
       continue;
     }
+    deliveries += 1;
     ops.push({
       op: 'appendMessage',
       message: {
@@ -119,6 +121,5 @@ export async function runDispatchJob(rt: Runtime, job: ClaimedJob): Promise<void
   }
   ops.push({ op: 'completeJob', job });
   await rt.store.commit(ops);
-  const deliveries = ops.filter((o) => o.op === 'appendMessage' && o.message.kind === 'dispatch').length;
   rt.logger.info({ messageId: id, deliveries }, 'dispatch delivered');
 }

@@ -85,7 +85,8 @@ export class EmbeddedBlobStore implements BlobStore {
 
   async compose(parts: ReadonlyArray<Buffer | BlobRef>): Promise<BlobRef> {
     for (const p of parts) if (!Buffer.isBuffer(p)) assertRef(p);
-    const size = parts.reduce((n, p) => n + (Buffer.isBuffer(p) ? p.length : p.size), 0);
+    let size = 0;
+    for (const p of parts) size += Buffer.isBuffer(p) ? p.length : p.size;
     if (fitsInline(this.ctx, size)) {
       // Small: the bytes go inline whichever way; a copy costs least.
       const bytes = await Promise.all(parts.map((p) => (Buffer.isBuffer(p) ? p : this.readWhole(p))));

@@ -15,6 +15,7 @@ import { asStoreFailure } from './failures';
 import { isErrno } from './files';
 import { blobRow, storeStagedInTx, type StagedReference } from './inline-blobs';
 import { completeInTx, enqueueInTx } from './jobs';
+import type { WriteRequest } from './group-commit';
 import { appendInTx } from './message-writes';
 import { putSubmissionInTx } from './submissions';
 
@@ -79,37 +80,40 @@ interface Applied {
   jobsCreated: boolean;
 }
 
+// A loop and plain functions rather than callbacks made per commit: V8 drops a closure's
+// optimized code at every full collection once no closure holds it (see evidence/xml-text.ts).
 function applyInTx(ctx: StoreContext, ops: StoreOp[], prepared: Prepared): Applied {
   for (const blob of prepared.staged.values()) storeStagedInTx(ctx, blob);
-  const touched = new Map<string, string>();
-  let jobsCreated = false;
-  const results = ops.map((op, i): StoreOpResult => {
-    switch (op.op) {
-      case 'putSubmission':
-        putSubmissionInTx(ctx, op.submission);
-        return { op: 'putSubmission' };
-      case 'appendMessage': {
-        const r = appendInTx(ctx, op.message);
-        if (r.created) touched.set(r.message.mailboxId, r.message.accountId);
-        return { op: 'appendMessage', created: r.created, message: r.message };
-      }
-      case 'putEvidence': {
-        const r = putEvidenceInTx(ctx, op.evidence, prepared.evidence[i]!);
-        return { op: 'putEvidence', created: r.created, record: r.record };
-      }
-      case 'enqueueJob': {
-        const r = enqueueInTx(ctx, op.job);
-        jobsCreated ||= r.created;
-        return { op: 'enqueueJob', created: r.created, jobId: r.jobId };
-      }
-      case 'completeJob':
-        completeInTx(ctx, op.job);
-        return { op: 'completeJob' };
-      default:
-        throw new InvalidStoreInput(`unknown store op ${JSON.stringify((op as { op?: unknown }).op)}`);
+  const applied: Applied = { results: [], touched: new Map<string, string>(), jobsCreated: false };
+  for (let i = 0; i < ops.length; i++) applied.results.push(applyOp(ctx, ops[i]!, prepared.evidence[i], applied));
+  return applied;
+}
+
+function applyOp(ctx: StoreContext, op: StoreOp, evidence: PreparedEvidence | undefined, applied: Applied): StoreOpResult {
+  switch (op.op) {
+    case 'putSubmission':
+      putSubmissionInTx(ctx, op.submission);
+      return { op: 'putSubmission' };
+    case 'appendMessage': {
+      const r = appendInTx(ctx, op.message);
+      if (r.created) applied.touched.set(r.message.mailboxId, r.message.accountId);
+      return { op: 'appendMessage', created: r.created, message: r.message };
     }
-  });
-  return { results, touched, jobsCreated };
+    case 'putEvidence': {
+      const r = putEvidenceInTx(ctx, op.evidence, evidence!);
+      return { op: 'putEvidence', created: r.created, record: r.record };
+    }
+    case 'enqueueJob': {
+      const r = enqueueInTx(ctx, op.job);
+      applied.jobsCreated ||= r.created;
+      return { op: 'enqueueJob', created: r.created, jobId: r.jobId };
+    }
+    case 'completeJob':
+      completeInTx(ctx, op.job);
+      return { op: 'completeJob' };
+    default:
+      throw new InvalidStoreInput(`unknown store op ${JSON.stringify((op as { op?: unknown }).op)}`);
+  }
 }
 
 export async function commitOps(ctx: StoreContext, ops: StoreOp[]): Promise<StoreOpResult[]> {
@@ -120,14 +124,26 @@ export async function commitOps(ctx: StoreContext, ops: StoreOp[]): Promise<Stor
   } catch (err) {
     throw asStoreFailure(err);
   }
-  const applied = await ctx.writer.submit({
-    run: () => applyInTx(ctx, ops, prepared),
-    done: (a: Applied) => {
-      // Durable now: the staged copies have done their job.
-      for (const hash of prepared.staged.keys()) ctx.staged.stored(hash);
-      for (const [mailboxId, accountId] of a.touched) notify(ctx, 'mailbox-change', { accountId, mailboxId });
-      if (a.jobsCreated) notify(ctx, 'jobs');
-    },
-  });
+  const applied = await ctx.writer.submit(new CommitRequest(ctx, ops, prepared));
   return applied.results;
+}
+
+/** One commit as a group-commit request (methods, not closures made per commit). */
+class CommitRequest implements WriteRequest<Applied> {
+  constructor(
+    private readonly ctx: StoreContext,
+    private readonly ops: StoreOp[],
+    private readonly prepared: Prepared,
+  ) {}
+
+  run(): Applied {
+    return applyInTx(this.ctx, this.ops, this.prepared);
+  }
+
+  done(a: Applied): void {
+    // Durable now: the staged copies have done their job.
+    for (const hash of this.prepared.staged.keys()) this.ctx.staged.stored(hash);
+    for (const [mailboxId, accountId] of a.touched) notify(this.ctx, 'mailbox-change', { accountId, mailboxId });
+    if (a.jobsCreated) notify(this.ctx, 'jobs');
+  }
 }

@@ -50,22 +50,26 @@ export class PendingBlobMemory implements PendingBlob {
     return this.data?.length ?? 0;
   }
 
-  private bytes(): Buffer {
+  get bytes(): Buffer | undefined {
+    return this.state === 'discarded' ? undefined : this.data;
+  }
+
+  private held(): Buffer {
     if (this.state === 'discarded' || !this.data) throw new InvalidStoreInput('pending blob was discarded');
     return this.data;
   }
 
   createReadStream(range?: ByteRange): Readable {
-    return bufferStream(sliceRange(this.bytes(), resolveRange(range)));
+    return bufferStream(sliceRange(this.held(), resolveRange(range)));
   }
 
   async read(range?: ByteRange): Promise<Buffer> {
-    return sliceRange(this.bytes(), resolveRange(range));
+    return sliceRange(this.held(), resolveRange(range));
   }
 
   commit(): Promise<BlobRef> {
     if (this.state === 'discarded') return Promise.reject(new InvalidStoreInput('pending blob was discarded'));
-    const data = this.bytes();
+    const data = this.held();
     const ref = { hash: this.hash, size: data.length };
     this.committing ??= (async (): Promise<BlobRef> => {
       if (this.ctx.staged.stage(this.hash, data)) {
