@@ -112,24 +112,11 @@ export class SubmissionService {
     );
     const recipients = envelope.recipients.map((r) => r.address);
 
-    // Bytes beyond the limit are hashed (for the rejection evidence) but never written to disk.
-    const hash = createHash('sha256');
-    let size = 0;
     // Read back at once by the checks below (MIME, signature): kept in memory while pending.
     const writer = rt.store.blobs.createWriter({ readWhilePending: true });
     // The shape (line length, header, MIME nesting) is measured on the way to disk, not re-read.
     const meter = new MimeShapeMeter({ maxDepth: rt.config.limits.max_mime_depth });
-    const limiter = new Transform({
-      transform(chunk: Buffer, _enc, cb) {
-        hash.update(chunk);
-        const before = size;
-        size += chunk.length;
-        if (before >= limit) return cb();
-        const kept = size > limit ? chunk.subarray(0, limit - before) : chunk;
-        meter.push(kept);
-        cb(null, kept);
-      },
-    });
+    const limiter = new SizeLimiter(limit, meter);
     try {
       // On failure every stream, the writer included, is destroyed: its temp file goes with it.
       await pipeInto(data, limiter, writer);
@@ -137,7 +124,8 @@ export class SubmissionService {
       throw storageFailure(err) ?? new TemporaryFailure({ code: 451, enhanced: '4.3.0' }, 'Could not store the message, try again later', err);
     }
     const pending = await writer.pending;
-    const digest = hash.digest();
+    const { size } = limiter;
+    const digest = limiter.hash.digest();
 
     let original: OriginalInfo | undefined;
     let signerCertificateDer: Buffer | undefined;
@@ -335,3 +323,30 @@ export function senderDetails(account: AccountRecord, certificateDer?: Buffer): 
   return { address: account.address, name: account.displayName, certificateDer };
 }
 
+/**
+ * Passes a submission's bytes on up to `limit`, measuring their shape; bytes beyond the limit
+ * are hashed (for the rejection evidence) but never written to disk. A class rather than a
+ * Transform of closures made per message (see evidence/xml-text.ts).
+ */
+class SizeLimiter extends Transform {
+  readonly hash = createHash('sha256');
+  /** Bytes received, the refused ones included. */
+  size = 0;
+
+  constructor(
+    private readonly limit: number,
+    private readonly meter: MimeShapeMeter,
+  ) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null, data?: Buffer) => void): void {
+    this.hash.update(chunk);
+    const before = this.size;
+    this.size += chunk.length;
+    if (before >= this.limit) return cb();
+    const kept = this.size > this.limit ? chunk.subarray(0, this.limit - before) : chunk;
+    this.meter.push(kept);
+    cb(null, kept);
+  }
+}

@@ -64,19 +64,37 @@ export function fileSource(path: string): RangeSource {
 /** The bytes [start, end) of another source, addressed from 0. */
 export function subSource(src: RangeSource, start: number, end: number): RangeSource {
   const { start: s, end: e } = clamp(src.size, { start, end });
-  const size = e - s;
-  const map = (range?: ByteRange): ByteRange => {
-    const r = clamp(size, range);
-    return { start: s + r.start, end: s + r.end };
-  };
-  return {
-    size,
-    read: (range) => src.read(map(range)),
-    createReadStream: (range) => src.createReadStream(map(range)),
-    get bytes() {
-      return src.bytes?.subarray(s, e);
-    },
-  };
+  return new SubSource(src, s, e);
+}
+
+/** A class rather than an object of closures made per call (see evidence/xml-text.ts). */
+class SubSource implements RangeSource {
+  readonly size: number;
+
+  constructor(
+    private readonly src: RangeSource,
+    private readonly start: number,
+    private readonly end: number,
+  ) {
+    this.size = end - start;
+  }
+
+  get bytes(): Buffer | undefined {
+    return this.src.bytes?.subarray(this.start, this.end);
+  }
+
+  read(range?: ByteRange): Promise<Buffer> {
+    return this.src.read(this.map(range));
+  }
+
+  createReadStream(range?: ByteRange): Readable {
+    return this.src.createReadStream(this.map(range));
+  }
+
+  private map(range?: ByteRange): ByteRange {
+    const r = clamp(this.size, range);
+    return { start: this.start + r.start, end: this.start + r.end };
+  }
 }
 
 /** Hash of a byte range, streamed (node:crypto algorithm name, e.g. 'sha256'). */

@@ -62,11 +62,13 @@ export interface SignedData {
 }
 
 function attributes(node: Asn1Node, what: string): CmsAttribute[] {
-  return children(node, what).map((attr) => {
+  const out: CmsAttribute[] = [];
+  for (const attr of children(node, what)) {
     const [type, values] = sequenceChildren(attr, what);
     if (!isUniversal(values, Tag.set)) throw new Asn1FormatError(`${what}: attribute values must be a SET`);
-    return { oid: oidValue(type, what), values: children(values, what) };
-  });
+    out.push({ oid: oidValue(type, what), values: children(values, what) });
+  }
+  return out;
 }
 
 function signerId(node: Asn1Node): SignerId {
