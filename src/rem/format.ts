@@ -46,11 +46,11 @@ export function headerLine(name: string, value: string): string {
   return libmime.foldLines(line, 76).replace(/\r?\n/g, CRLF) + CRLF;
 }
 
+/** The fields that have a value, each folded; a loop, not callbacks made per call (see evidence/xml-text.ts). */
 export function headerBlock(fields: Array<[string, string | undefined]>): string {
-  return fields
-    .filter((f): f is [string, string] => f[1] !== undefined && f[1] !== '')
-    .map(([n, v]) => headerLine(n, v))
-    .join('');
+  let out = '';
+  for (const [name, value] of fields) if (value !== undefined && value !== '') out += headerLine(name, value);
+  return out;
 }
 
 /** Base64 wrapped at 76 characters with CRLF, as MIME requires. */

@@ -8,7 +8,7 @@ import { encodeText, formatAddress, newBoundary, rfc5322Date } from './format';
 import { receiptIntro, renderIntroPart } from './intro';
 import { receiptSubject } from './labels';
 import { closeDelimiter, delimiter, mixedOpen, renderEvidencePart } from './parts';
-import { BufferSink, writeSignedMessage, type RemSigner } from './signed';
+import { signEnvelope, type RemSigner } from './signed';
 
 export interface ReceiptInput {
   evidence: EvidenceData;
@@ -34,8 +34,7 @@ export async function buildReceipt(input: ReceiptInput, signer: RemSigner): Prom
   );
   const refs = [ev.message?.uaMessageId, ev.message?.providerMessageId].filter((x): x is string => !!x);
   const reason = ev.reasons?.[0];
-  const sink = new BufferSink();
-  await writeSignedMessage({
+  const envelope = await signEnvelope({
     headers: [
       ['From', formatAddress(input.serviceAddress, input.providerName)],
       ['To', formatAddress(input.to)],
@@ -54,7 +53,6 @@ export async function buildReceipt(input: ReceiptInput, signer: RemSigner): Prom
     ],
     inner: [inner],
     signer,
-    out: sink.stream,
   });
-  return sink.toBuffer();
+  return Buffer.concat([envelope.before, inner, envelope.after]);
 }
