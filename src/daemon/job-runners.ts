@@ -62,8 +62,12 @@ class JobThread {
       this.rt.logger.error({ thread: this.index, code }, 'job thread exited; restarting in 1 s');
       // Its leases name a thread of this live process: no claim takes them before they expire.
       this.rt.store.jobs.releaseThreadLeases(thread).then(
-        (released) => released > 0 && this.rt.logger.warn({ thread: this.index, released }, 'jobs of the exited job thread released'),
-        (err: unknown) => this.rt.logger.error({ thread: this.index, err: (err as Error).message }, 'could not release the exited job thread\'s jobs; they return when their leases expire'),
+        (released) => {
+          if (released > 0) this.rt.logger.warn({ thread: this.index, released }, 'jobs of the exited job thread released');
+        },
+        (err: unknown) => {
+          this.rt.logger.error({ thread: this.index, err: (err as Error).message }, 'could not release the exited job thread\'s jobs; they return when their leases expire');
+        },
       );
       this.restartTimer = setTimeout(() => this.spawn(), 1000);
     });

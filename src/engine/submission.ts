@@ -4,8 +4,7 @@
  * the jobs that deliver. Every refusal of an authenticated sender issues a rejection evidence.
  * Protocol-free: the SMTP layer only translates to and from these calls.
  */
-import { createHash } from 'node:crypto';
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { activeOperator } from '../accounts/operators';
 import { authenticate, type AuthUser } from '../accounts/service';
 import { SubmissionRejected, TemporaryFailure, TimeStampUnavailable } from '../errors';
@@ -23,6 +22,7 @@ import type { AccountRecord, BlobRef, StoreOp, SubmissionRecord } from '../store
 import { draftToJson } from './draft-json';
 import { evidenceOps, issueEvidence, providerMessageIdFor, sentCopyOp, type EvidenceDraft } from './issue';
 import { newMessageId } from './ids';
+import { SizeLimiter } from './size-limiter';
 import { inspectOriginal, type OriginalInfo } from './original';
 import type { Runtime } from './runtime';
 import { verifySender } from './signature';
@@ -321,32 +321,4 @@ function storageFailure(err: unknown): TemporaryFailure | undefined {
 
 export function senderDetails(account: AccountRecord, certificateDer?: Buffer): EntityDetails {
   return { address: account.address, name: account.displayName, certificateDer };
-}
-
-/**
- * Passes a submission's bytes on up to `limit`, measuring their shape; bytes beyond the limit
- * are hashed (for the rejection evidence) but never written to disk. A class rather than a
- * Transform of closures made per message (see evidence/xml-text.ts).
- */
-class SizeLimiter extends Transform {
-  readonly hash = createHash('sha256');
-  /** Bytes received, the refused ones included. */
-  size = 0;
-
-  constructor(
-    private readonly limit: number,
-    private readonly meter: MimeShapeMeter,
-  ) {
-    super();
-  }
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null, data?: Buffer) => void): void {
-    this.hash.update(chunk);
-    const before = this.size;
-    this.size += chunk.length;
-    if (before >= this.limit) return cb();
-    const kept = this.size > this.limit ? chunk.subarray(0, this.limit - before) : chunk;
-    this.meter.push(kept);
-    cb(null, kept);
-  }
 }
