@@ -9,7 +9,7 @@
  * 2: a baseline is not installed or an option is wrong.
  */
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { installSignalHandlers, onCleanup, runCleanups } from './lib/cleanup';
 import { DovecotInstance } from './lib/dovecot';
@@ -17,7 +17,7 @@ import type { ImapTarget } from './lib/imap-client';
 import { ImapSession } from './lib/imap-client';
 import { appendMessages, runImapRow, type ImapSubject } from './lib/imap-workload';
 import { KepdInstance } from './lib/kepd';
-import { machineInfo, type MachineInfo } from './lib/machine';
+import { cpuBusyCores, machineInfo, type MachineInfo } from './lib/machine';
 import { instance, makeMessage, selfSignedSigner, type MessageTemplate, type Signer } from './lib/messages';
 import { PostfixInstance } from './lib/postfix';
 import { judgeTargets, renderMarkdown, type EvidenceResult, type Report, type Row, type Sample } from './lib/report';
@@ -32,6 +32,8 @@ const PASSWORD = 'bench-Passw0rd-1';
 const SENDER = `gonderen.bench@${DOMAIN}`;
 const smtpUser = (s: SizeSpec): string => `alici.smtp.${s.n}`;
 const imapUser = (s: SizeSpec): string => `okuyan.imap.${s.n}`;
+/** How long the CPU is watched for other work before the run starts. */
+const BUSY_SAMPLE_MS = 3000;
 
 /** Only the measured figures (a row result also carries errors and labels). */
 function toSample(r: Sample): Sample {
@@ -441,6 +443,7 @@ async function main(): Promise<number> {
   installSignalHandlers();
   const started = Date.now();
   const loadStart = loadavg()[0];
+  const busyBefore = { cores: await cpuBusyCores(BUSY_SAMPLE_MS, cpus().length), seconds: BUSY_SAMPLE_MS / 1000 };
   const here = resolve(__dirname, '..', '..');
   const repo = opts.kepdRepo ?? here;
   const resultsDir = join(here, 'bench', 'results');
@@ -503,6 +506,7 @@ async function main(): Promise<number> {
     notes: bench.notes,
     elapsedSeconds: (Date.now() - started) / 1000,
     loadAverage: { start: loadStart, end: loadavg()[0] },
+    busyBefore,
   };
   mkdirSync(resultsDir, { recursive: true });
   const md = renderMarkdown(report);

@@ -1,4 +1,5 @@
 /** What the numbers were measured on. */
+import { readFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { DovecotInstance } from './dovecot';
 import { PostfixInstance } from './postfix';
@@ -36,4 +37,25 @@ export async function machineInfo(repo: string, workDir: string): Promise<Machin
     filesystem: fsLine ? `${fsLine[1]} (${fsLine[6]})` : 'unknown',
     date: new Date().toISOString(),
   };
+}
+
+/** Busy and total jiffies of all CPUs together (/proc/stat's first line; iowait counts as idle). */
+function cpuJiffies(): { busy: number; total: number } {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = fields.slice(0, 8).reduce((a, b) => a + b, 0);
+  const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+  return { busy: total - idle, total };
+}
+
+/**
+ * How many cores' worth of CPU other work used over `ms`, measured before anything of the run
+ * starts. The load average cannot tell: it decays over minutes, so right after a previous run
+ * it still shows that run's load on an otherwise idle machine.
+ */
+export async function cpuBusyCores(ms: number, cores: number): Promise<number> {
+  const a = cpuJiffies();
+  await new Promise((r) => setTimeout(r, ms));
+  const b = cpuJiffies();
+  const total = b.total - a.total;
+  return total > 0 ? ((b.busy - a.busy) / total) * cores : 0;
 }
