@@ -6,6 +6,7 @@ import { BoundaryScanner } from './boundary-scanner';
 import { parseContentType, DEFAULT_CONTENT_TYPE } from './content-type';
 import { MimeFormatError } from './errors';
 import { getHeader, parseHeaderBlock } from './headers';
+import { rangeChunks } from './sources';
 import type { RangeSource, ScannedEntity } from './types';
 
 export interface ScanOptions {
@@ -47,34 +48,15 @@ function findHeaderEnd(buf: Buffer, from: number): number {
 
 async function readHeader(src: RangeSource, max: number): Promise<{ header: Buffer; headerEnd: number }> {
   const limit = Math.min(src.size, max);
-  const bytes = src.bytes;
-  if (bytes) {
-    const end = findHeaderEnd(bytes.subarray(0, limit), 0);
-    if (end !== -1) return { header: bytes.subarray(0, end), headerEnd: end };
-  } else {
-    const found = await streamHeader(src, limit);
-    if (found) return found;
+  let buf: Buffer = Buffer.alloc(0);
+  for await (const chunk of rangeChunks(src, { start: 0, end: limit })) {
+    const searchFrom = Math.max(0, buf.length - 2);
+    buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
+    const end = findHeaderEnd(buf, searchFrom);
+    if (end !== -1) return { header: buf.subarray(0, end), headerEnd: end };
   }
   if (limit < src.size) throw new MimeFormatError(`no blank line ends the header within ${max} bytes`);
   throw new MimeFormatError('the entity has no blank line between header and body');
-}
-
-async function streamHeader(src: RangeSource, limit: number): Promise<{ header: Buffer; headerEnd: number } | undefined> {
-  let buf: Buffer = Buffer.alloc(0);
-  const stream = src.createReadStream({ start: 0, end: limit });
-  try {
-    // Leaving early must not make the iterator destroy the stream with an AbortError (a
-    // stack trace per message); the finally below closes it quietly.
-    for await (const chunk of stream.iterator({ destroyOnReturn: false })) {
-      const searchFrom = Math.max(0, buf.length - 2);
-      buf = buf.length === 0 ? (chunk as Buffer) : Buffer.concat([buf, chunk as Buffer]);
-      const end = findHeaderEnd(buf, searchFrom);
-      if (end !== -1) return { header: buf.subarray(0, end), headerEnd: end };
-    }
-  } finally {
-    stream.destroy();
-  }
-  return undefined;
 }
 
 function hasBareLf(buf: Buffer): boolean {
@@ -94,22 +76,11 @@ export async function scanEntity(src: RangeSource, opts: ScanOptions = {}): Prom
   if (boundary.length > 200 || /[\r\n]/.test(boundary)) throw new MimeFormatError('invalid multipart boundary');
   if (opts.headerOnly) return { headerEnd, headers, contentType };
   const scanner = new BoundaryScanner(boundary, headerEnd);
-  const bytes = src.bytes;
-  if (bytes) scanner.push(bytes.subarray(headerEnd));
-  else await streamBody(src, headerEnd, scanner);
+  for await (const chunk of rangeChunks(src, { start: headerEnd })) {
+    scanner.push(chunk);
+    if (scanner.closed) break; // the epilogue is not needed
+  }
   const result = scanner.finish();
   if ('error' in result) throw new MimeFormatError(result.error);
   return { headerEnd, headers, contentType, parts: result.parts };
-}
-
-async function streamBody(src: RangeSource, headerEnd: number, scanner: BoundaryScanner): Promise<void> {
-  const stream = src.createReadStream({ start: headerEnd });
-  try {
-    for await (const chunk of stream.iterator({ destroyOnReturn: false })) {
-      scanner.push(chunk as Buffer);
-      if (scanner.closed) break; // the epilogue is not needed
-    }
-  } finally {
-    stream.destroy();
-  }
 }

@@ -97,14 +97,29 @@ class SubSource implements RangeSource {
   }
 }
 
-/** Hash of a byte range, streamed (node:crypto algorithm name, e.g. 'sha256'). */
-export async function hashRange(src: RangeSource, algorithm: string, range?: ByteRange): Promise<Buffer> {
-  const hash = createHash(algorithm);
+/**
+ * The bytes of a range in order: one chunk when the source holds them in memory (no stream is
+ * made), else the chunks of its stream. A reader may stop early: the stream is then closed
+ * quietly (no AbortError, which would cost a stack trace per message).
+ */
+export async function* rangeChunks(src: RangeSource, range?: ByteRange): AsyncGenerator<Buffer> {
   const bytes = src.bytes;
   if (bytes) {
     const { start, end } = clamp(bytes.length, range);
-    return hash.update(bytes.subarray(start, end)).digest();
+    yield bytes.subarray(start, end);
+    return;
   }
-  for await (const chunk of src.createReadStream(range)) hash.update(chunk as Buffer);
+  const stream = src.createReadStream(range);
+  try {
+    for await (const chunk of stream.iterator({ destroyOnReturn: false })) yield chunk as Buffer;
+  } finally {
+    stream.destroy();
+  }
+}
+
+/** Hash of a byte range, streamed (node:crypto algorithm name, e.g. 'sha256'). */
+export async function hashRange(src: RangeSource, algorithm: string, range?: ByteRange): Promise<Buffer> {
+  const hash = createHash(algorithm);
+  for await (const chunk of rangeChunks(src, range)) hash.update(chunk);
   return hash.digest();
 }
