@@ -5,8 +5,8 @@
  * streamed once for the signature's digest, never buffered, and the store may keep the
  * dispatch as those bytes around the original's own blob instead of copying it.
  */
-import type { Readable } from 'node:stream';
 import type { EvidenceData } from '../evidence/model';
+import type { RangeSource } from '../mime';
 import { encodeText, formatAddress, newBoundary, rfc5322Date, sanitizeHeaderValue } from './format';
 import { dispatchIntro, renderIntroPart } from './intro';
 import { dispatchSubject } from './labels';
@@ -22,8 +22,8 @@ export interface DispatchInput {
   iletiTip: string;
   iletiId?: string;
   submittedAt: Date;
-  /** The original message bytes; must end with CRLF. */
-  original: { size: number; createReadStream: () => Readable; bytes?: Buffer };
+  /** The original message; must end with CRLF. Read from memory when it is there (`bytes`), else streamed. */
+  original: Pick<RangeSource, 'size' | 'createReadStream' | 'bytes'>;
   acceptance: { evidence: EvidenceData; xml: Buffer };
   providerName: string;
   serviceAddress: string;
@@ -81,7 +81,7 @@ export async function signDispatch(input: DispatchInput, signer: RemSigner): Pro
       ['X-TR-REM-iletiTip', input.iletiTip],
       ['X-TR-REM-iletiID', input.iletiId ? sanitizeHeaderValue(input.iletiId) : undefined],
     ],
-    inner: [head, input.original.bytes ?? input.original.createReadStream, tail],
+    inner: [head, input.original.bytes ?? (() => input.original.createReadStream()), tail],
     signer,
   });
   return { before: Buffer.concat([envelope.before, head]), after: Buffer.concat([tail, envelope.after]) };

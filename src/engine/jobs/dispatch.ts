@@ -51,7 +51,7 @@ export async function runDispatchJob(rt: Runtime, job: ClaimedJob): Promise<void
       iletiTip: submission.iletiTip,
       iletiId: submission.iletiId,
       submittedAt: submission.submittedAt,
-      original: { size: submission.blob.size, createReadStream: () => source.createReadStream(), bytes },
+      original: source,
       acceptance: { evidence: acceptanceData, xml: acceptance.xml },
       providerName: rt.config.name,
       serviceAddress: rt.config.evidence.service_address,
