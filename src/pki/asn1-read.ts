@@ -55,10 +55,14 @@ function headerOf(raw: Uint8Array): { headerLength: number; contentLength: numbe
 
 /**
  * asn1js lets a child run past the end its parent declares; such input is rejected here so
- * that what we verify is exactly what the lengths say.
+ * that what we verify is exactly what the lengths say. So is an end-of-contents octet pair
+ * standing as an element: asn1js drops the one that closes an indefinite length, and takes
+ * any other as a two-byte element whatever length follows it, reading that element's contents
+ * as its next siblings (a certificate's tag zeroed made its parts pass for certificates).
  */
 function checkLengths(node: Asn1Node, what: string, depth = 0): void {
   if (depth > 64) throw new Asn1FormatError(`${what}: nested too deeply`);
+  if (node.idBlock.tagClass === TagClass.universal && node.idBlock.tagNumber === 0) throw new Asn1FormatError(`${what}: end-of-contents out of place`);
   if (!node.idBlock.isConstructed) return;
   const value = (node.valueBlock as { value?: unknown }).value;
   if (!Array.isArray(value)) return;

@@ -7,6 +7,8 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { parseBer, parseDer, readPlainDer, type Asn1Node } from '../../src/pki/asn1-read';
+import { parseSignedData, parseSignedDataWithAsn1js } from '../../src/pki/cms-parse';
+import { Asn1FormatError } from '../../src/pki/errors';
 import { signDetachedCades } from '../../src/pki/cms-sign';
 import { BuiltInTsa } from '../../src/timestamp';
 import { fuzzParams, hostileBytes } from '../support/fuzz';
@@ -114,4 +116,21 @@ test('mutated certificates and signatures: the same tree or the same refusal as 
     fc.property(hostileBytes(samples, 2048), (der) => both(der)),
     fuzzParams(1000),
   );
+});
+
+test('an end-of-contents pair standing as an element is refused, with any length after it (a CMS certificate whose tag is zeroed)', () => {
+  expect(() => parseBer(Buffer.from('3006000002020105', 'hex'), 't')).toThrow(/end-of-contents out of place/);
+  // The one that closes an indefinite length is still read (asn1js drops it).
+  expect(parseBer(Buffer.from('30800201050000', 'hex'), 't').valueBlock).toMatchObject({ value: [expect.anything()] });
+  // In a SignedData: asn1js took the zeroed certificate for a two-byte element and its parts
+  // (the TBSCertificate, the algorithm) for certificates of their own; the DER reader refused.
+  const cades = samples[3];
+  const certsAt = cades.indexOf(Buffer.concat([Buffer.from([0xa0, 0x82]), cades.subarray(cades.indexOf(fx.provider.certificateDer) - 2, cades.indexOf(fx.provider.certificateDer))]));
+  expect(certsAt).toBeGreaterThan(0);
+  const mutated = Buffer.from(cades);
+  expect(mutated[certsAt + 4]).toBe(0x30);
+  mutated[certsAt + 4] = 0;
+  expect(() => parseSignedData(mutated)).toThrow(Asn1FormatError);
+  expect(() => parseSignedDataWithAsn1js(mutated)).toThrow(Asn1FormatError);
+  expect(parseSignedData(cades).certificates.length).toBeGreaterThan(0);
 });
