@@ -18,6 +18,7 @@ import { ConnectionLimiter } from '../policy/connection-limits';
 import { SubmissionListener } from '../smtp/submission-server';
 import { BlobSweeper } from './blob-sweeper';
 import { startJobRunners } from './job-runners';
+import { widenHeapGrowth } from './heap-growth';
 import { lowerThisThreadPriority } from './thread-priority';
 
 export interface DaemonPorts {
@@ -35,6 +36,8 @@ export class Daemon {
   ) {}
 
   static async start(config: KepdConfig, logger: Logger, options: RuntimeOptions = {}): Promise<Daemon> {
+    // Before the job threads start (heap-growth.ts).
+    widenHeapGrowth();
     // A daemon checkpoints the WAL off its event loop (store/embedded/checkpointer.ts).
     const rt = await createRuntime(config, logger, { storeThread: { checkpoints: 'background' }, ...options });
     const closers: Array<() => Promise<void>> = [];
