@@ -6,9 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
-import { parseBer, parseDer, readPlainDer, type Asn1Node } from '../../src/pki/asn1-read';
+import { Asn1FormatError, parseBer, parseDer, readPlainDer, type Asn1Node } from '../../src/pki/asn1-read';
 import { parseSignedData, parseSignedDataWithAsn1js } from '../../src/pki/cms-parse';
-import { Asn1FormatError } from '../../src/pki/errors';
 import { signDetachedCades } from '../../src/pki/cms-sign';
 import { BuiltInTsa } from '../../src/timestamp';
 import { fuzzParams, hostileBytes } from '../support/fuzz';
