@@ -8,6 +8,7 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { MailStore } from '../../src/store';
+import { afterPassivePass, DEFAULT_CHECKPOINT_OPTIONS } from '../../src/store/embedded/checkpointer';
 import { writeGateFor } from '../../src/store/embedded/write-gate';
 import { createAccount, newMessage, openTempStore, putSample, type TempStore } from '../support/store-fixtures';
 
@@ -80,5 +81,24 @@ describe('WAL checkpoints', () => {
     t = await openTempStore({ checkpoints: 'elsewhere' });
     await writeMessages(t.store);
     expect(walBytes(t.dir)).toBeGreaterThan(COMMITS * BODY);
+  });
+
+  it('PASSIVE runs again while writers committed many pages during the last pass, so FULL (writers held off) copies only what a short pass left', () => {
+    const o = { fullWithinPages: 256, maxPasses: 4, catchUpPages: 64 };
+    // First pass: everything so far copied, but a quarter second of commits is a lot to copy with writers held.
+    expect(afterPassivePass({ log: 6000, checkpointed: 6000 }, undefined, 1, o)).toBe('passive');
+    // Second: 700 pages came while the first copied: once more; third: 60 new pages: FULL now.
+    expect(afterPassivePass({ log: 6700, checkpointed: 6700 }, 6000, 2, o)).toBe('passive');
+    expect(afterPassivePass({ log: 6760, checkpointed: 6760 }, 6700, 3, o)).toBe('full');
+    // A WAL that was small to begin with goes straight to FULL.
+    expect(afterPassivePass({ log: 40, checkpointed: 40 }, undefined, 1, o)).toBe('full');
+    // Writers that never let up: FULL after maxPasses all the same (else the WAL never starts over).
+    expect(afterPassivePass({ log: 9000, checkpointed: 9000 }, 8000, 4, o)).toBe('full');
+    // A writer started the WAL over between passes: little to copy.
+    expect(afterPassivePass({ log: 30, checkpointed: 30 }, 6000, 2, o)).toBe('full');
+    // A reader holds pages back: no FULL (it would wait for the reader with the writers held), no more passes.
+    expect(afterPassivePass({ log: 6000, checkpointed: 5000 }, undefined, 1, o)).toBe('stop');
+    expect(afterPassivePass({ log: 6700, checkpointed: 6000 }, 6000, 2, o)).toBe('stop');
+    expect(DEFAULT_CHECKPOINT_OPTIONS.maxPasses).toBeGreaterThan(1);
   });
 });
