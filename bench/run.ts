@@ -277,7 +277,9 @@ class Bench {
             try {
               const profiled = who === 'kepd' && this.opts.cpuProf ? this.kepd?.pid() : undefined;
               if (profiled) startProfile(profiled);
-              const r = await runSmtpRow(subject, t, sessions, { minMessages: n, minSeconds: this.plan.smtpSeconds, maxMessages: 20 * n }, { deliverTimeoutMs: 120_000 });
+              if (this.opts.latencyTrace) mkdirSync(this.opts.latencyTrace, { recursive: true });
+              const traceFile = this.opts.latencyTrace ? join(this.opts.latencyTrace, `smtp-${size.tag}-x${sessions}-${subject.name}-run${rep + 1}.json`) : undefined;
+              const r = await runSmtpRow(subject, t, sessions, { minMessages: n, minSeconds: this.plan.smtpSeconds, maxMessages: 20 * n }, { deliverTimeoutMs: 120_000, traceFile });
               if (profiled) await saveProfile(profiled, this.opts.cpuProf!, `smtp-${size.tag}-x${sessions}-run${rep + 1}`);
               this.record(row, who, r);
             } catch (e) {

@@ -19,6 +19,8 @@ export interface Options {
   cpuProf?: string;
   /** Only these message sizes (tags: 1k, 10k, 100k, 1m); default all of the plan's. */
   sizes?: Set<string>;
+  /** Write every acceptance's completion time and latency of each SMTP row into this directory. */
+  latencyTrace?: string;
 }
 
 export interface SizeSpec {
@@ -111,9 +113,10 @@ export function parseArgs(argv: string[]): Options {
     else if (a === '--kepd-repo') o.kepdRepo = resolve(value());
     else if (a === '--cpu-prof') o.cpuProf = resolve(value());
     else if (a === '--sizes') o.sizes = new Set(value().split(',').map((t) => t.trim()));
+    else if (a === '--latency-trace') o.latencyTrace = resolve(value());
     else if (a === '--help' || a === '-h') {
       process.stdout.write(
-        'usage: npm run bench -- [--quick] [--reps N] [--skip smtp,big,imap,evidence] [--keep] [--workdir DIR] [--kepd-repo DIR] [--cpu-prof DIR] [--sizes 1k,10k,100k,1m]\n' +
+        'usage: npm run bench -- [--quick] [--reps N] [--skip smtp,big,imap,evidence] [--keep] [--workdir DIR] [--kepd-repo DIR] [--cpu-prof DIR] [--latency-trace DIR] [--sizes 1k,10k,100k,1m]\n' +
           '  --quick     10 KB only, few messages, 1 run, 200-message mailboxes (a smoke test)\n' +
           '  --reps N    runs per row (default 3; the table shows medians; --quick defaults to 1)\n' +
           '  --skip ...  leave out workloads\n' +
@@ -121,7 +124,10 @@ export function parseArgs(argv: string[]): Options {
           '  --workdir   where to make the temporary directory (default: the OS temp dir)\n' +
           '  --kepd-repo a built kepd checkout to measure instead of this one (results still go to this bench/results)\n' +
           '  --cpu-prof  CPU profiles of kepd (main thread and job threads) during each of its SMTP rows, into DIR\n' +
-          '  --sizes     only these message sizes (for focused comparisons; the targets need 10k and 1m)\n',
+          '  --sizes     only these message sizes (for focused comparisons; the targets need 10k and 1m)\n' +
+          '  --latency-trace  for each SMTP row, a JSON file in DIR of every acceptance: [ms since the row began\n' +
+          '              when its 250 came, its latency in ms, the session] (where a p99 comes from: stalls show\n' +
+          '              as many sessions completing at the same moment)\n',
       );
       process.exit(0);
     } else throw new BenchError(`unknown option ${a} (see --help)`);

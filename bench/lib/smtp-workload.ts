@@ -7,6 +7,7 @@
  * peak RSS are measured until the server is idle again, so background work caused by the row
  * (kepd's receipts, Postfix's queue) is charged to it.
  */
+import { writeFileSync } from 'node:fs';
 import { instance, type MessageTemplate } from './messages';
 import { ResourceMeter } from './proc';
 import type { Sample } from './report';
@@ -43,13 +44,15 @@ export async function runSmtpRow(
   template: MessageTemplate,
   sessions: number,
   count: { minMessages: number; minSeconds: number; maxMessages: number },
-  opts: { deliverTimeoutMs: number },
+  /** traceFile: where to write every acceptance as [ms since the start when its reply came, latency ms, session]. */
+  opts: { deliverTimeoutMs: number; traceFile?: string },
 ): Promise<SmtpRowResult> {
   const errors: string[] = [];
   await subject.quiesce(120_000);
   const mark = subject.watermark(template.to);
   const open = await openAll(sessions, () => SmtpSession.open(subject.target));
   const latencies: number[] = [];
+  const trace: Array<[number, number, number]> = [];
   const ids: string[] = [];
   const meter = new ResourceMeter(() => subject.pids());
   meter.start();
@@ -76,6 +79,7 @@ export async function runSmtpRow(
           }
           accepted++;
           latencies.push(r.latencyMs);
+          if (opts.traceFile) trace.push([Number(process.hrtime.bigint() - t0) / 1e6, r.latencyMs, i]);
           const m = /queued as <?([A-Za-z0-9._@-]+?)>?\s*$/m.exec(r.reply.text);
           if (m) ids.push(m[1].replace(/@.*$/, ''));
         } catch (e) {
@@ -86,6 +90,8 @@ export async function runSmtpRow(
     }),
   );
   const tAccepted = process.hrtime.bigint();
+  // The epoch of the start lets the trace be laid beside a server's own log.
+  if (opts.traceFile) writeFileSync(opts.traceFile, JSON.stringify({ server: subject.name, sessions, startEpochMs: t0Epoch, acceptances: trace }));
   // Delivered: poll the mailbox until every accepted message is there; the time of the last
   // delivery then comes from the server's own record of it (not from the polling interval).
   const deadline = Date.now() + opts.deliverTimeoutMs;
