@@ -140,7 +140,7 @@ export function defaultConfig(dataDir: string): KepdConfig {
     auth: { max_failures_per_account: 5, max_failures_per_ip: 20, failure_window_ms: 900000, lockout_ms: 900000 },
     quota: { default_bytes: 104857600 },
     accounts: { closed_access_days: 90 },
-    jobs: { threads: 1, concurrency: 24, frontend_nice: 4 },
+    jobs: { threads: 1, concurrency: 48, frontend_nice: 4 },
     store: { backend: 'embedded', mongodb_url: '', sweep_interval_ms: 3600000, inline_blob_bytes: 262144 },
     redis: { url: '' },
     pki: {
