@@ -102,7 +102,7 @@ class SubSource implements RangeSource {
  * made), else the chunks of its stream. A reader may stop early: the stream is then closed
  * quietly (no AbortError, which would cost a stack trace per message).
  */
-export async function* rangeChunks(src: RangeSource, range?: ByteRange): AsyncGenerator<Buffer> {
+export async function* rangeChunks(src: Pick<RangeSource, 'bytes' | 'createReadStream'>, range?: ByteRange): AsyncGenerator<Buffer> {
   const bytes = src.bytes;
   if (bytes) {
     const { start, end } = clamp(bytes.length, range);

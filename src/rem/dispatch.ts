@@ -81,7 +81,7 @@ export async function signDispatch(input: DispatchInput, signer: RemSigner): Pro
       ['X-TR-REM-iletiTip', input.iletiTip],
       ['X-TR-REM-iletiID', input.iletiId ? sanitizeHeaderValue(input.iletiId) : undefined],
     ],
-    inner: [head, input.original.bytes ?? (() => input.original.createReadStream()), tail],
+    inner: [head, input.original, tail],
     signer,
   });
   return { before: Buffer.concat([envelope.before, head]), after: Buffer.concat([tail, envelope.after]) };

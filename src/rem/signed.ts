@@ -5,7 +5,7 @@
  * together (a receipt in memory, a dispatch as a composite blob around its original).
  */
 import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { rangeChunks, type RangeSource } from '../mime';
 import { base64Lines, CRLF, headerBlock, newBoundary } from './format';
 
 /** Produces a detached CMS signature (DER) over content whose SHA-256 is given. */
@@ -13,14 +13,14 @@ export interface RemSigner {
   signDigest(sha256: Buffer): Promise<Buffer>;
 }
 
-/** Literal bytes, or a stream factory (called once per pass). */
-export type Piece = Buffer | (() => Readable);
+/** Literal bytes, or a source read from memory when it holds its bytes, else streamed. */
+export type Piece = Buffer | Pick<RangeSource, 'bytes' | 'createReadStream'>;
 
 /** The pieces' bytes in order (callers loop rather than pass a callback made per call: see xml-text.ts). */
 async function* chunksOf(pieces: Piece[]): AsyncGenerator<Buffer> {
   for (const p of pieces) {
     if (Buffer.isBuffer(p)) yield p;
-    else for await (const chunk of p()) yield chunk as Buffer;
+    else yield* rangeChunks(p);
   }
 }
 
