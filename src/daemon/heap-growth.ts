@@ -15,9 +15,8 @@
 import { setFlagsFromString } from 'node:v8';
 
 /** Next limit = live size × (1 + percent / 100). */
-export const HEAP_GROWING_PERCENT = 400;
+const HEAP_GROWING_PERCENT = 400;
 
-export function widenHeapGrowth(percent: number = HEAP_GROWING_PERCENT): void {
-  if (!Number.isSafeInteger(percent) || percent <= 0) throw new RangeError('heap growing percent must be a positive integer');
-  setFlagsFromString(`--heap-growing-percent=${percent}`);
+export function widenHeapGrowth(): void {
+  setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
 }
