@@ -277,7 +277,6 @@ class Bench {
             try {
               const profiled = who === 'kepd' && this.opts.cpuProf ? this.kepd?.pid() : undefined;
               if (profiled) startProfile(profiled);
-              if (this.opts.latencyTrace) mkdirSync(this.opts.latencyTrace, { recursive: true });
               const traceFile = this.opts.latencyTrace ? join(this.opts.latencyTrace, `smtp-${size.tag}-x${sessions}-${subject.name}-run${rep + 1}.json`) : undefined;
               const r = await runSmtpRow(subject, t, sessions, { minMessages: n, minSeconds: this.plan.smtpSeconds, maxMessages: 20 * n }, { deliverTimeoutMs: 120_000, traceFile });
               if (profiled) await saveProfile(profiled, this.opts.cpuProf!, `smtp-${size.tag}-x${sessions}-run${rep + 1}`);
@@ -452,6 +451,7 @@ async function main(): Promise<number> {
   const p = plan(opts);
   const base = opts.workdir ?? tmpdir();
   mkdirSync(base, { recursive: true });
+  if (opts.latencyTrace) mkdirSync(opts.latencyTrace, { recursive: true });
   const work = mkdtempSync(join(base, 'kepd-bench-'));
   chmodSync(work, 0o755);
   onCleanup('temporary directory', () => {
