@@ -14,10 +14,19 @@ export type JsonObject = { [k: string]: JsonValue };
 
 // ---------------------------------------------------------------- blobs
 
-/** Exact message bytes, content-addressed by SHA-256 (hex). */
+/** Exact message bytes, addressed by their SHA-256 (hex), or for a unique blob by a key that ends in it. */
 export interface BlobRef {
   hash: string;
   size: number;
+}
+
+export interface BlobPutOptions {
+  /**
+   * The bytes are this message's own (a REM dispatch or receipt, never stored twice): the store
+   * may key them by the time of storing as well as by content (see uniqueBlobKey), so equal
+   * bytes put again are another blob.
+   */
+  unique?: boolean;
 }
 
 export interface ByteRange {
@@ -63,7 +72,7 @@ export interface BlobWriterOptions {
 export interface BlobStore {
   createWriter(options?: BlobWriterOptions): BlobWriter;
   /** Put of a buffer, with the durability of `PendingBlob.commit()`. */
-  put(data: Buffer): Promise<BlobRef>;
+  put(data: Buffer, options?: BlobPutOptions): Promise<BlobRef>;
   read(hash: string, range?: ByteRange): Promise<Buffer>;
   createReadStream(hash: string, range?: ByteRange): Readable;
   exists(hash: string): Promise<boolean>;
@@ -73,7 +82,7 @@ export interface BlobStore {
    * large referenced blob by reference instead of copying it (a REM dispatch embeds the
    * original unchanged).
    */
-  compose(parts: ReadonlyArray<Buffer | BlobRef>): Promise<BlobRef>;
+  compose(parts: ReadonlyArray<Buffer | BlobRef>, options?: BlobPutOptions): Promise<BlobRef>;
 }
 
 // ---------------------------------------------------------------- accounts

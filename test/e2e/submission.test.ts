@@ -53,6 +53,8 @@ describe('an accepted KEP message', () => {
     const sent = await mailbox(p, ali.address, 'Sent');
     expect(sent).toHaveLength(1);
     expect(sent[0]!.bytes.equals(raw)).toBe(true);
+    // The original is stored by its content hash (the dispatch of a large one refers to it).
+    expect(sent[0]!.record.blobHash).toBe(createHash('sha256').update(raw).digest('hex'));
   });
 
   test('acceptance and delivery evidence: schema-valid, xmlsec1-verified, time-stamped, bound to the digest of the exact bytes', async () => {
@@ -86,6 +88,9 @@ describe('an accepted KEP message', () => {
     expect(inbox).toHaveLength(1);
     const dispatch = inbox[0]!;
     expect(dispatch.record.kind).toBe('dispatch');
+    // Its own bytes, under a unique blob key: the time of storing, then their SHA-256.
+    expect(dispatch.record.blobHash).toMatch(/^[0-9a-f]{76}$/);
+    expect(dispatch.record.blobHash.slice(12)).toBe(createHash('sha256').update(dispatch.bytes).digest('hex'));
     const v = await opensslSmimeVerify(p, dispatch.bytes);
     expect(v.out).toContain('Verification successful');
     expect(header(dispatch.bytes, 'X-REM-Msg-Type')).toBe('Dispatch');
@@ -115,6 +120,8 @@ describe('an accepted KEP message', () => {
     expect(ours).toHaveLength(evs.length);
     for (const m of ours) {
       expect((await opensslSmimeVerify(p, m.bytes)).out).toContain('Verification successful');
+      expect(m.record.blobHash).toMatch(/^[0-9a-f]{76}$/);
+      expect(m.record.blobHash.slice(12)).toBe(createHash('sha256').update(m.bytes).digest('hex'));
       const evId = header(m.bytes, 'X-REM-Evidence-Identifier');
       const ev = evs.find((e) => e.record.id === evId);
       expect(ev).toBeDefined();

@@ -248,4 +248,58 @@ describe('inline blobs', () => {
     expect(problems).toContain(`blob ${ref.hash} (inline): stored bytes do not match their SHA-256`);
     expect(problems).toContain(`blob ${orphan.hash}: ${orphan.size - 1} bytes stored inline, ${orphan.size} recorded`);
   });
+
+  it('a unique blob is keyed by the time it was stored and its content hash, so keys grow with time; reads, sweep and check as any', async () => {
+    await open({ inlineBlobBytes: 4096 });
+    const account = await createAccount(t.store);
+    const data = sampleMessage('receipt', 300);
+    const first = await t.store.blobs.put(data, { unique: true });
+    expect(first).toEqual({ hash: clock.toString(16).padStart(12, '0') + sha256(data), size: data.length });
+    clock += 1;
+    // The same bytes again: another blob (no deduplication), and a key sorting after the first.
+    const second = await t.store.blobs.put(data, { unique: true });
+    expect(second.hash).not.toBe(first.hash);
+    expect(second.hash > first.hash).toBe(true);
+    clock += 1;
+    const composed = await t.store.blobs.compose([Buffer.from('intro '), first], { unique: true });
+    expect(composed.hash).toBe(clock.toString(16).padStart(12, '0') + sha256(Buffer.concat([Buffer.from('intro '), data])));
+    // Without the option, content addressing as before.
+    expect(await t.store.blobs.put(data)).toEqual({ hash: sha256(data), size: data.length });
+
+    await append(t.store, account.id, first);
+    await append(t.store, account.id, composed);
+    await t.store.messages.expunge(await append(t.store, account.id, second, ['\\Deleted']));
+    expect(stored(first.hash)).toEqual({ size: data.length, inline: true });
+    const other = await t.reopen();
+    expect((await other.blobs.read(first.hash, { start: 3, end: 40 })).equals(data.subarray(3, 40))).toBe(true);
+    expect((await collect(other.blobs.createReadStream(composed.hash))).toString()).toBe(`intro ${data.toString()}`);
+    expect(await t.store.integrityCheck()).toEqual({ ok: true, problems: [] });
+
+    // No longer referenced: swept like any other blob once past the grace period.
+    clock += 60_001;
+    expect(await t.store.sweepBlobs()).toEqual({ removed: 1, bytes: data.length });
+    expect(await t.store.blobs.exists(second.hash)).toBe(false);
+    expect(await t.store.blobs.exists(first.hash)).toBe(true);
+
+    // The check compares the bytes with the content hash the key ends in.
+    const raw = new Database(join(t.dir, 'db', 'kepd.sqlite'));
+    try {
+      const bytes = (raw.prepare('SELECT data FROM blob_data WHERE hash = ?').get(first.hash) as { data: Buffer }).data;
+      bytes[10] ^= 0x01;
+      raw.prepare('UPDATE blob_data SET data = ? WHERE hash = ?').run(bytes, first.hash);
+    } finally {
+      raw.close();
+    }
+    expect((await t.store.integrityCheck()).problems).toEqual([`blob ${first.hash} (inline): stored bytes do not match their SHA-256`]);
+  });
+
+  it('refuses a blob key that is neither a content hash nor a unique blob key', async () => {
+    await open();
+    const account = await createAccount(t.store);
+    const data = sampleMessage('k', 100);
+    for (const hash of [sha256(data).slice(1), 'ab' + sha256(data), '0'.repeat(12) + sha256(data).toUpperCase()]) {
+      await expect(t.store.blobs.read(hash)).rejects.toBeInstanceOf(InvalidStoreInput);
+      await expect(t.store.commit([{ op: 'appendMessage', message: newMessage(account.id, { hash, size: data.length }) }])).rejects.toBeInstanceOf(InvalidStoreInput);
+    }
+  });
 });

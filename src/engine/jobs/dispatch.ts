@@ -60,7 +60,7 @@ export async function runDispatchJob(rt: Runtime, job: ClaimedJob): Promise<void
     rt.remSigner,
   );
   // A large original's own blob between the new bytes is not copied (BlobStore.compose).
-  const dispatchBlob = await rt.store.blobs.compose([envelope.before, bytes ?? submission.blob, envelope.after]);
+  const dispatchBlob = await rt.store.blobs.compose([envelope.before, bytes ?? submission.blob, envelope.after], { unique: true });
 
   const ops: StoreOp[] = [];
   const sender = await rt.store.accounts.getById(submission.accountId);

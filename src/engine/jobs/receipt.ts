@@ -37,7 +37,7 @@ export async function receiptOp(rt: Runtime, s: ReceiptSubject): Promise<StoreOp
     },
     rt.remSigner,
   );
-  const blob = await rt.store.blobs.put(bytes);
+  const blob = await rt.store.blobs.put(bytes, { unique: true });
   const evidenceId = s.evidence.identifier;
   return {
     op: 'appendMessage',

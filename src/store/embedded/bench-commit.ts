@@ -80,7 +80,7 @@ async function oneMessage(store: MailStore, n: number, bodyBytes: number, sender
   count();
   const [job] = await store.jobs.claim({ limit: 1, leaseMs: 60_000, kinds: ['bench-dispatch'] });
   const dispatch = await streamBlob(store, bodyBytes + EVIDENCE_XML_BYTES + 4096);
-  const receipts = [await store.blobs.put(randomBytes(EVIDENCE_XML_BYTES + 6 * 1024)), await store.blobs.put(randomBytes(EVIDENCE_XML_BYTES + 6 * 1024))];
+  const receipts = [await store.blobs.put(randomBytes(EVIDENCE_XML_BYTES + 6 * 1024), { unique: true }), await store.blobs.put(randomBytes(EVIDENCE_XML_BYTES + 6 * 1024), { unique: true })];
   const ops: StoreOp[] = [
     { op: 'appendMessage', message: { accountId: sender, mailboxPath: 'Sent', blob: original, kind: 'sent', flags: ['\\Seen'], providerMessageId: tag, dedupeKey: `sent:${tag}` } },
     { op: 'appendMessage', message: { accountId: recipient, mailboxPath: 'INBOX', blob: dispatch, kind: 'dispatch', providerMessageId: tag, recipientIndex: 1, dedupeKey: `dispatch:${tag}:1` } },

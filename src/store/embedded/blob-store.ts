@@ -2,17 +2,18 @@
  * BlobStore over three kinds of content-addressed blob: small ones inside the database
  * (inline-blobs.ts; staged in memory until a commit stores them), large ones as files
  * `blobs/<aa>/<sha256>`, and composites of literal bytes and other blobs (composite-blobs.ts).
- * Reads find any kind, and a blob staged in this process, by hash.
+ * A small blob put as unique (a dispatch, a receipt) is keyed by the time of storing and its
+ * hash (blob-files.ts uniqueBlobKey). Reads find any kind, and a blob staged in this process, by key.
  */
 import { createHash } from 'node:crypto';
 import { sha256Hex } from '../../common/hash';
 import { pipeInto } from '../../common/pipe';
 import { existsSync, promises as fs } from 'node:fs';
 import { Readable } from 'node:stream';
-import type { BlobRef, BlobStore, BlobWriter, BlobWriterOptions, ByteRange } from '../types';
+import type { BlobPutOptions, BlobRef, BlobStore, BlobWriter, BlobWriterOptions, ByteRange } from '../types';
 import { BlobNotFound, InvalidStoreInput } from '../errors';
 import { fitsInline, type StoreContext } from './context';
-import { assertBlobHash, blobPath } from './blob-files';
+import { assertBlobKey, blobPath, uniqueBlobKey } from './blob-files';
 import { TempBlobWriter } from './blob-writer';
 import { fileRangeStream, readFileRange, resolveRange, type ResolvedRange } from './byte-range';
 import { compositeParts, segmentsOf, storeCompositeInTx, type CompositePart, type CompositeSegment } from './composite-blobs';
@@ -21,7 +22,7 @@ import { blobRow, readInlineRange, sliceRange } from './inline-blobs';
 import { bufferStream, PendingBlobMemory } from './pending-blob-memory';
 
 function assertRef(ref: BlobRef): void {
-  assertBlobHash(ref.hash);
+  assertBlobKey(ref.hash);
   if (!Number.isSafeInteger(ref.size) || ref.size < 0) throw new InvalidStoreInput(`invalid blob size ${String(ref.size)}`);
 }
 
@@ -32,10 +33,11 @@ export class EmbeddedBlobStore implements BlobStore {
     return new TempBlobWriter(this.ctx, options);
   }
 
-  async put(data: Buffer): Promise<BlobRef> {
+  async put(data: Buffer, options: BlobPutOptions = {}): Promise<BlobRef> {
     if (fitsInline(this.ctx, data.length)) {
-      // No stream, no temp file: the bytes are already here.
-      return new PendingBlobMemory(this.ctx, sha256Hex(data), data).commit();
+      // No stream, no temp file: the bytes are already here. (A file stays content-addressed.)
+      const hash = sha256Hex(data);
+      return new PendingBlobMemory(this.ctx, options.unique ? uniqueBlobKey(hash, this.ctx.now()) : hash, data).commit();
     }
     const writer = this.createWriter();
     writer.end(data);
@@ -51,7 +53,7 @@ export class EmbeddedBlobStore implements BlobStore {
   }
 
   async read(hash: string, range?: ByteRange): Promise<Buffer> {
-    assertBlobHash(hash);
+    assertBlobKey(hash);
     const r = resolveRange(range);
     const inline = this.inlineRange(hash, r);
     if (inline) return inline;
@@ -64,7 +66,7 @@ export class EmbeddedBlobStore implements BlobStore {
   }
 
   createReadStream(hash: string, range?: ByteRange): Readable {
-    assertBlobHash(hash);
+    assertBlobKey(hash);
     const r = resolveRange(range);
     const inline = this.inlineRange(hash, r);
     if (inline) return bufferStream(inline);
@@ -83,14 +85,14 @@ export class EmbeddedBlobStore implements BlobStore {
     }
   }
 
-  async compose(parts: ReadonlyArray<Buffer | BlobRef>): Promise<BlobRef> {
+  async compose(parts: ReadonlyArray<Buffer | BlobRef>, options: BlobPutOptions = {}): Promise<BlobRef> {
     for (const p of parts) if (!Buffer.isBuffer(p)) assertRef(p);
     let size = 0;
     for (const p of parts) size += Buffer.isBuffer(p) ? p.length : p.size;
     if (fitsInline(this.ctx, size)) {
       // Small: the bytes go inline whichever way; a copy costs least.
       const bytes = await Promise.all(parts.map((p) => (Buffer.isBuffer(p) ? p : this.readWhole(p))));
-      return this.put(Buffer.concat(bytes));
+      return this.put(Buffer.concat(bytes), options);
     }
     // Kept by reference: blobs stored outside the database rows (files, composites). Inline
     // and merely staged ones are copied: their bytes are small, or not stored yet.
@@ -152,7 +154,7 @@ export class EmbeddedBlobStore implements BlobStore {
   }
 
   async exists(hash: string): Promise<boolean> {
-    assertBlobHash(hash);
+    assertBlobKey(hash);
     if (this.ctx.staged.get(hash)) return true;
     const kind = blobRow(this.ctx, hash)?.kind;
     if (kind === 'inline' || kind === 'composite') return true;

@@ -9,7 +9,7 @@ import { promises as fs } from 'node:fs';
 import type { BlobRef, StoreOp, StoreOpResult } from '../types';
 import { BlobNotFound, InvalidStoreInput } from '../errors';
 import { notify, type StoreContext } from './context';
-import { assertBlobHash, blobPath } from './blob-files';
+import { assertBlobKey, blobPath } from './blob-files';
 import { prepareEvidence, putEvidenceInTx, type PreparedEvidence } from './evidence';
 import { asStoreFailure } from './failures';
 import { isErrno } from './files';
@@ -49,7 +49,7 @@ interface Prepared {
  * and its link) is stored inline.
  */
 async function prepareBlob(ctx: StoreContext, ref: BlobRef, staged: Map<string, StagedReference>): Promise<void> {
-  assertBlobHash(ref.hash);
+  assertBlobKey(ref.hash);
   if (staged.has(ref.hash)) return;
   const row = blobRow(ctx, ref.hash);
   const mem = ctx.staged.get(ref.hash);

@@ -8,7 +8,7 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { IntegrityReport } from '../types';
 import { durable, type StoreContext } from './context';
-import { blobPath, isBlobHash } from './blob-files';
+import { blobPath, contentHashOf, isBlobHash } from './blob-files';
 import { sha256Hex } from '../../common/hash';
 import { isErrno } from './files';
 import { isStaleTempFile } from './temp-files';
@@ -108,7 +108,7 @@ function checkInlineBlobs(ctx: StoreContext, graceMs: number, problems: string[]
     if (rows.length === 0) return;
     for (const r of rows) {
       if (r.data.length !== r.size) problems.push(`blob ${r.hash} (inline): ${r.data.length} bytes stored, ${r.size} recorded`);
-      else if (sha256Hex(r.data) !== r.hash) problems.push(`blob ${r.hash} (inline): stored bytes do not match their SHA-256`);
+      else if (sha256Hex(r.data) !== contentHashOf(r.hash)) problems.push(`blob ${r.hash} (inline): stored bytes do not match their SHA-256`);
       if (r.touched_at < cutoff && !isReferenced(ctx, r.hash)) problems.push(`blob ${r.hash} (inline): unreferenced (awaiting sweep)`);
     }
     after = rows[rows.length - 1].hash;

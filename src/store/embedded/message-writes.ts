@@ -2,7 +2,7 @@
 import type { MessageKind, MessageRecord, NewMessage } from '../types';
 import { BlobNotFound, InvalidStoreInput } from '../errors';
 import type { StoreContext } from './context';
-import { assertBlobHash } from './blob-files';
+import { assertBlobKey } from './blob-files';
 import { normalizeFlags } from './flags';
 import { newId } from './ids';
 import { allocateUids, insertJournal, resolveTargetMailbox } from './mailbox-writes';
@@ -28,7 +28,7 @@ export function selectMessageRows(ctx: StoreContext, mailboxId: string, uids?: r
 }
 
 function validate(m: NewMessage): void {
-  assertBlobHash(m.blob.hash);
+  assertBlobKey(m.blob.hash);
   if (!KINDS.has(m.kind)) throw new InvalidStoreInput(`invalid message kind ${String(m.kind)}`);
   if (m.recipientIndex !== undefined && (!Number.isSafeInteger(m.recipientIndex) || m.recipientIndex < 1)) {
     throw new InvalidStoreInput(`invalid recipient index ${String(m.recipientIndex)}`);

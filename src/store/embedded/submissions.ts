@@ -3,7 +3,7 @@ import type { SubmissionRecord, SubmissionRepo } from '../types';
 import { ConflictError } from '../../errors';
 import { BlobNotFound, InvalidStoreInput } from '../errors';
 import { durable, type StoreContext } from './context';
-import { assertBlobHash } from './blob-files';
+import { assertBlobKey } from './blob-files';
 import { toSubmission, type SubmissionRow } from './rows';
 import { requireAccount } from './account-exists';
 
@@ -11,7 +11,7 @@ const ILETI_TIPS = new Set(['standart', 'eYazisma', 'eTebligat']);
 
 function validate(s: SubmissionRecord): void {
   if (typeof s.id !== 'string' || s.id.length === 0) throw new InvalidStoreInput('submission id is empty');
-  assertBlobHash(s.blob.hash);
+  assertBlobKey(s.blob.hash);
   if (!Array.isArray(s.recipients) || s.recipients.length === 0) throw new InvalidStoreInput('submission has no recipients');
   if (!ILETI_TIPS.has(s.iletiTip)) throw new InvalidStoreInput(`invalid iletiTip ${String(s.iletiTip)}`);
 }
