@@ -113,7 +113,8 @@ export class SubmissionService {
     const recipients = envelope.recipients.map((r) => r.address);
 
     // Read back at once by the checks below (MIME, signature): kept in memory while pending.
-    const writer = rt.store.blobs.createWriter({ readWhilePending: true });
+    // A signed submission is never byte for byte another: unique (append-only indexes).
+    const writer = rt.store.blobs.createWriter({ readWhilePending: true, unique: true });
     // The shape (line length, header, MIME nesting) is measured on the way to disk, not re-read.
     const meter = new MimeShapeMeter({ maxDepth: rt.config.limits.max_mime_depth });
     const limiter = new SizeLimiter(limit, meter);

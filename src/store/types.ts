@@ -67,6 +67,8 @@ export interface BlobWriterOptions {
    * is held, so a large blob's buffers can go as soon as they are written.
    */
   readWhilePending?: boolean;
+  /** As `BlobPutOptions.unique`: a blob the store keeps inline is keyed by time and content. */
+  unique?: boolean;
 }
 
 export interface BlobStore {

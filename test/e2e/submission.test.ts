@@ -53,8 +53,9 @@ describe('an accepted KEP message', () => {
     const sent = await mailbox(p, ali.address, 'Sent');
     expect(sent).toHaveLength(1);
     expect(sent[0]!.bytes.equals(raw)).toBe(true);
-    // The original is stored by its content hash (the dispatch of a large one refers to it).
-    expect(sent[0]!.record.blobHash).toBe(createHash('sha256').update(raw).digest('hex'));
+    // Under a unique blob key (inline): the time of storing, then the SHA-256 of the bytes.
+    expect(sent[0]!.record.blobHash).toMatch(/^[0-9a-f]{76}$/);
+    expect(sent[0]!.record.blobHash.slice(12)).toBe(createHash('sha256').update(raw).digest('hex'));
   });
 
   test('acceptance and delivery evidence: schema-valid, xmlsec1-verified, time-stamped, bound to the digest of the exact bytes', async () => {

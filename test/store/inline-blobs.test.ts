@@ -265,6 +265,15 @@ describe('inline blobs', () => {
     expect(composed.hash).toBe(clock.toString(16).padStart(12, '0') + sha256(Buffer.concat([Buffer.from('intro '), data])));
     // Without the option, content addressing as before.
     expect(await t.store.blobs.put(data)).toEqual({ hash: sha256(data), size: data.length });
+    // A writer: unique while the blob stays inline; past the threshold a file, named by content.
+    const streamed = async (bytes: Buffer): Promise<string> => {
+      const w = t.store.blobs.createWriter({ unique: true, readWhilePending: true });
+      w.end(bytes);
+      return (await (await w.pending).commit()).hash;
+    };
+    expect(await streamed(data)).toBe(clock.toString(16).padStart(12, '0') + sha256(data));
+    const large = sampleMessage('large', 8000);
+    expect(await streamed(large)).toBe(sha256(large));
 
     await append(t.store, account.id, first);
     await append(t.store, account.id, composed);
@@ -277,7 +286,8 @@ describe('inline blobs', () => {
 
     // No longer referenced: swept like any other blob once past the grace period.
     clock += 60_001;
-    expect(await t.store.sweepBlobs()).toEqual({ removed: 1, bytes: data.length });
+    // (The large one's file, never referenced either, goes too.)
+    expect(await t.store.sweepBlobs()).toEqual({ removed: 2, bytes: data.length + large.length });
     expect(await t.store.blobs.exists(second.hash)).toBe(false);
     expect(await t.store.blobs.exists(first.hash)).toBe(true);
 
