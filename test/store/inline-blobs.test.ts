@@ -303,6 +303,20 @@ describe('inline blobs', () => {
     expect((await t.store.integrityCheck()).problems).toEqual([`blob ${first.hash} (inline): stored bytes do not match their SHA-256`]);
   });
 
+  it('a unique blob stored as a file when staging is full is named by its key, read and checked like any file', async () => {
+    await open({ maxStagedBytes: 500 });
+    const account = await createAccount(t.store);
+    await t.store.blobs.put(randomBytes(400), { unique: true });
+    const data = randomBytes(400);
+    const asFile = await t.store.blobs.put(data, { unique: true });
+    expect(asFile.hash).toBe(clock.toString(16).padStart(12, '0') + sha256(data));
+    expect(stored(asFile.hash)).toEqual({ size: 400, inline: false });
+    expect(existsSync(blobFile(asFile.hash))).toBe(true);
+    await append(t.store, account.id, asFile);
+    expect((await t.store.blobs.read(asFile.hash)).equals(data)).toBe(true);
+    expect(await t.store.integrityCheck()).toEqual({ ok: true, problems: [] });
+  });
+
   it('refuses a blob key that is neither a content hash nor a unique blob key', async () => {
     await open();
     const account = await createAccount(t.store);

@@ -7,17 +7,16 @@ import type { StoreContext } from './context';
 import { ensureDirDurable, fsyncDir, isErrno, removeIfExists } from './files';
 import { blobRow, touchBlobRowInTx } from './inline-blobs';
 
-const HASH = /^[0-9a-f]{64}$/;
 /** A content hash, or a unique blob's key: the time it was stored (12 hex digits of ms) and then its content hash. */
 const KEY = /^(?:[0-9a-f]{12})?[0-9a-f]{64}$/;
 
-/** A SHA-256 in hex: what names a blob file (files are always content-addressed). */
-export function isBlobHash(s: string): boolean {
-  return HASH.test(s);
+/** A blob key of either kind: what names a blob's row and, when it is a file, the file. */
+export function isBlobKey(s: string): boolean {
+  return KEY.test(s);
 }
 
 export function assertBlobKey(key: string): void {
-  if (!KEY.test(key)) throw new InvalidStoreInput(`invalid blob hash ${JSON.stringify(key)}`);
+  if (!isBlobKey(key)) throw new InvalidStoreInput(`invalid blob hash ${JSON.stringify(key)}`);
 }
 
 /**

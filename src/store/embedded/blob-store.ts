@@ -35,7 +35,7 @@ export class EmbeddedBlobStore implements BlobStore {
 
   async put(data: Buffer, options: BlobPutOptions = {}): Promise<BlobRef> {
     if (fitsInline(this.ctx, data.length)) {
-      // No stream, no temp file: the bytes are already here. (A file stays content-addressed.)
+      // No stream, no temp file: the bytes are already here.
       const hash = sha256Hex(data);
       return new PendingBlobMemory(this.ctx, options.unique ? uniqueBlobKey(hash, this.ctx.now()) : hash, data).commit();
     }

@@ -101,7 +101,7 @@ export class TempBlobWriter extends Writable implements BlobWriter {
   /** Everything received, while it fits the inline threshold or the read cache; undefined beyond. */
   private memory: Buffer[] | undefined = [];
   private readonly memoryLimit: number;
-  /** Keyed as a unique blob if it stays inline (a file is named by its content hash whatever). */
+  /** Keyed as a unique blob if it stays in memory (a blob past that goes to a file named by its content hash). */
   private readonly unique: boolean;
   /** Received but not yet on file (the whole blob while it may still be inline). */
   private unwritten: Buffer[] = [];

@@ -8,7 +8,7 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { IntegrityReport } from '../types';
 import { durable, type StoreContext } from './context';
-import { blobPath, contentHashOf, isBlobHash } from './blob-files';
+import { blobPath, contentHashOf, isBlobKey } from './blob-files';
 import { sha256Hex } from '../../common/hash';
 import { isErrno } from './files';
 import { isStaleTempFile } from './temp-files';
@@ -174,7 +174,7 @@ async function checkBlobFiles(ctx: StoreContext, graceMs: number, problems: stri
   for (const dir of await listDir(ctx.paths.blobsDir)) {
     for (const name of await listDir(join(ctx.paths.blobsDir, dir))) {
       const path = join(ctx.paths.blobsDir, dir, name);
-      if (!isBlobHash(name) || name.slice(0, 2) !== dir) {
+      if (!isBlobKey(name) || name.slice(0, 2) !== dir) {
         problems.push(`blob file ${dir}/${name}: not a blob name`);
         continue;
       }
