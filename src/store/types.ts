@@ -22,7 +22,7 @@ export interface BlobRef {
 
 export interface BlobPutOptions {
   /**
-   * The bytes are this message's own (a REM dispatch or receipt, never stored twice): the store
+   * The bytes are never stored twice (a REM dispatch or receipt, a signed original): the store
    * may key them by the time of storing as well as by content (see uniqueBlobKey), so equal
    * bytes put again are another blob.
    */
@@ -60,15 +60,13 @@ export interface BlobWriter extends Writable {
   readonly pending: Promise<PendingBlob>;
 }
 
-export interface BlobWriterOptions {
+export interface BlobWriterOptions extends BlobPutOptions {
   /**
    * The bytes will be read again while the blob is pending (the checks of a submission): a
    * store may keep them in memory until then. Off, nothing beyond what the store itself needs
    * is held, so a large blob's buffers can go as soon as they are written.
    */
   readWhilePending?: boolean;
-  /** As `BlobPutOptions.unique`: a blob the store keeps inline is keyed by time and content. */
-  unique?: boolean;
 }
 
 export interface BlobStore {
@@ -80,7 +78,7 @@ export interface BlobStore {
   exists(hash: string): Promise<boolean>;
   /**
    * The blob whose bytes are `parts` in order: literal bytes and the whole of stored blobs. The
-   * same blob (hash, size, durability) as put() of the concatenation, but a store may keep a
+   * same blob (hash, size, durability) as put() of the concatenation with the same options, but a store may keep a
    * large referenced blob by reference instead of copying it (a REM dispatch embeds the
    * original unchanged).
    */

@@ -1,7 +1,7 @@
 /** Where blob files live and how a fsynced temp file becomes one (register, link, fsync dir). */
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import type { BlobRef } from '../types';
+import type { BlobPutOptions, BlobRef } from '../types';
 import { InvalidStoreInput } from '../errors';
 import type { StoreContext } from './context';
 import { ensureDirDurable, fsyncDir, isErrno, removeIfExists } from './files';
@@ -28,6 +28,11 @@ export function assertBlobKey(key: string): void {
  */
 export function uniqueBlobKey(contentHash: string, at: Date): string {
   return at.getTime().toString(16).padStart(12, '0') + contentHash;
+}
+
+/** The key of a blob received into memory with these options: unique, or its content hash. */
+export function memoryBlobKey(contentHash: string, options: BlobPutOptions, at: () => Date): string {
+  return options.unique ? uniqueBlobKey(contentHash, at()) : contentHash;
 }
 
 /** The SHA-256 of a blob's bytes, from its key (either kind). */

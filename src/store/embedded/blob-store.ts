@@ -13,7 +13,7 @@ import { Readable } from 'node:stream';
 import type { BlobPutOptions, BlobRef, BlobStore, BlobWriter, BlobWriterOptions, ByteRange } from '../types';
 import { BlobNotFound, InvalidStoreInput } from '../errors';
 import { fitsInline, type StoreContext } from './context';
-import { assertBlobKey, blobPath, uniqueBlobKey } from './blob-files';
+import { assertBlobKey, blobPath, memoryBlobKey } from './blob-files';
 import { TempBlobWriter } from './blob-writer';
 import { fileRangeStream, readFileRange, resolveRange, type ResolvedRange } from './byte-range';
 import { compositeParts, segmentsOf, storeCompositeInTx, type CompositePart, type CompositeSegment } from './composite-blobs';
@@ -37,7 +37,7 @@ export class EmbeddedBlobStore implements BlobStore {
     if (fitsInline(this.ctx, data.length)) {
       // No stream, no temp file: the bytes are already here.
       const hash = sha256Hex(data);
-      return new PendingBlobMemory(this.ctx, options.unique ? uniqueBlobKey(hash, this.ctx.now()) : hash, data).commit();
+      return new PendingBlobMemory(this.ctx, memoryBlobKey(hash, options, this.ctx.now), data).commit();
     }
     const writer = this.createWriter();
     writer.end(data);

@@ -20,7 +20,7 @@ import type { BlobRef, BlobWriter, BlobWriterOptions, ByteRange, PendingBlob } f
 import { BlobNotFound, InvalidStoreInput } from '../errors';
 import { noteStreamedBytes } from '../../common/memory-valve';
 import { fitsInline, type StoreContext } from './context';
-import { blobPath, installBlob, uniqueBlobKey } from './blob-files';
+import { blobPath, installBlob, memoryBlobKey } from './blob-files';
 import { asStoreFailure } from './failures';
 import { fileRangeStream, readFileRange, resolveRange } from './byte-range';
 import { ChunkList } from './chunk-list';
@@ -101,19 +101,17 @@ export class TempBlobWriter extends Writable implements BlobWriter {
   /** Everything received, while it fits the inline threshold or the read cache; undefined beyond. */
   private memory: Buffer[] | undefined = [];
   private readonly memoryLimit: number;
-  /** Keyed as a unique blob if it stays in memory (a blob past that goes to a file named by its content hash). */
-  private readonly unique: boolean;
   /** Received but not yet on file (the whole blob while it may still be inline). */
   private unwritten: Buffer[] = [];
   private unwrittenBytes = 0;
 
   constructor(
     private readonly ctx: StoreContext,
-    options: BlobWriterOptions = {},
+    /** `unique` keys a blob that stays in memory (one past that goes to a file named by its content hash). */
+    private readonly options: BlobWriterOptions = {},
   ) {
     super({ highWaterMark: 256 * 1024 });
     // Inline blobs are kept whole in any case: their bytes go into the database.
-    this.unique = options.unique === true;
     this.memoryLimit = options.readWhilePending ? Math.max(READ_CACHE_BYTES, ctx.inlineBlobBytes) : ctx.inlineBlobBytes;
     this.tempPath = tempFilePath(ctx.paths.tmpDir, 'blob');
     this.pending = new Promise<PendingBlob>((resolve, reject) => {
@@ -157,8 +155,7 @@ export class TempBlobWriter extends Writable implements BlobWriter {
       this.memory = undefined;
       this.unwritten = [];
       this.settled = true;
-      const hash = this.hasher.digest('hex');
-      this.resolvePending(new PendingBlobMemory(this.ctx, this.unique ? uniqueBlobKey(hash, this.ctx.now()) : hash, data));
+      this.resolvePending(new PendingBlobMemory(this.ctx, memoryBlobKey(this.hasher.digest('hex'), this.options, this.ctx.now), data));
       return callback();
     }
     // An empty blob where nothing is inline still becomes a file.
