@@ -2,7 +2,7 @@
  * BlobStore over three kinds of content-addressed blob: small ones inside the database
  * (inline-blobs.ts; staged in memory until a commit stores them), large ones as files
  * `blobs/<aa>/<sha256>`, and composites of literal bytes and other blobs (composite-blobs.ts).
- * A small blob put as unique (a dispatch, a receipt) is keyed by the time of storing and its
+ * A small blob put as unique (a dispatch, a receipt, a signed original) is keyed by the time of storing and its
  * hash (blob-files.ts uniqueBlobKey). Reads find any kind, and a blob staged in this process, by key.
  */
 import { createHash } from 'node:crypto';
